@@ -1,0 +1,46 @@
+# Two commands: `make run` (install, migrate, seed, serve) and `make test` (the whole suite).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed
+TRANSLATIONS := marketplace/translations
+PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install translations extract-messages migrate seed clean
+
+run: install translations
+	$(FLASK) db upgrade
+	$(FLASK) seed demo --if-empty
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install translations
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+translations: install $(MO_FILES)
+
+%.mo: %.po
+	$(BIN)/pybabel compile --use-fuzzy -d $(TRANSLATIONS) -D messages --statistics 2>&1 | tail -n 2
+
+# Maintainers: refresh the catalogue after changing UI text, then translate the new entries.
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext -o $(TRANSLATIONS)/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+
+migrate: install
+	$(FLASK) db upgrade
+
+clean:
+	rm -rf $(VENV) $(MO_FILES)

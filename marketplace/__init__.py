@@ -1,0 +1,69 @@
+"""Torch technology-service marketplace: the application factory."""
+import logging
+
+from flask import Flask
+
+from marketplace.config import load_config
+
+
+def create_app(config=None):
+    """Build the app. `config` is a dict of overrides (tests hand one in; nothing reads env then
+    except for settings the dict leaves out)."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder="../templates", static_folder="../static")
+    app.config.update(load_config(app.instance_path, config))
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    configure_logging(app)
+    return app
+
+
+def register_extensions(app):
+    from marketplace.database import configure_sqlite
+    from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from marketplace.i18n import select_locale
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page explains itself; no double message
+    login_manager.session_protection = "strong"
+
+
+def register_blueprints(app):
+    from marketplace import admin, auth, catalog
+
+    for feature in (auth, catalog, admin):
+        app.register_blueprint(feature.views.bp)
+
+
+def register_errorhandlers(app):
+    from marketplace.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_template_helpers(app):
+    from marketplace.templating import register
+
+    register(app)
+
+
+def register_commands(app):
+    from marketplace.cli import register
+
+    register(app)
+
+
+def configure_logging(app):
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,1 @@
+from marketplace.admin import views  # noqa: F401

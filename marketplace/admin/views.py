@@ -1,0 +1,79 @@
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from marketplace.auth import services as auth_services
+from marketplace.auth.decorators import admin_required
+from marketplace.auth.forms import ConfirmForm, RejectForm
+from marketplace.auth.models import Organisation, OrgKind, OrgStatus
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.forms import apply_domain_error
+from marketplace.pagination import paginate
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/")
+@admin_required
+def dashboard():
+    counts = {kind: auth_services.count_by_status(kind) for kind in OrgKind}
+    return render_template("admin/dashboard.html", counts=counts)
+
+
+@bp.route("/organisations")
+@admin_required
+def organisations():
+    status = request.args.get("status", OrgStatus.PENDING)
+    kind = request.args.get("kind", "")
+    if status not in set(OrgStatus) | {"all"} or kind not in set(OrgKind) | {""}:
+        abort(404)
+    query = select(Organisation).order_by(Organisation.created_at, Organisation.id)
+    if status != "all":
+        query = query.where(Organisation.status == status)
+    if kind:
+        query = query.where(Organisation.kind == kind)
+    page = paginate(query, current_app.config["PER_PAGE"])
+    return render_template("admin/organisations.html", page=page, status=status, kind=kind,
+                           statuses=list(OrgStatus), kinds=list(OrgKind))
+
+
+@bp.route("/organisations/<int:organisation_id>", methods=["GET"])
+@admin_required
+def organisation(organisation_id):
+    return render_organisation(auth_services.get_organisation(organisation_id), RejectForm())
+
+
+def render_organisation(organisation, reject_form, status=200):
+    return render_template("admin/organisation.html", organisation=organisation,
+                           approve_form=ConfirmForm(), reject_form=reject_form), status
+
+
+@bp.route("/organisations/<int:organisation_id>/approve", methods=["POST"])
+@admin_required
+def approve(organisation_id):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    organisation = auth_services.decide_organisation(organisation_id, current_user, approve=True)
+    db.session.commit()
+    flash(_("%(name)s is approved and can now trade.", name=organisation.legal_name), "success")
+    return redirect(url_for("admin.organisations"))
+
+
+@bp.route("/organisations/<int:organisation_id>/reject", methods=["POST"])
+@admin_required
+def reject(organisation_id):
+    form = RejectForm()
+    if form.validate_on_submit():
+        try:
+            organisation = auth_services.decide_organisation(
+                organisation_id, current_user, approve=False, reason=form.reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is rejected; the applicant sees your reason.", name=organisation.legal_name), "info")
+            return redirect(url_for("admin.organisations"))
+    return render_organisation(auth_services.get_organisation(organisation_id), form, 422)

@@ -1,0 +1,174 @@
+"""Registration, authentication and organisation review. Services flush; callers commit."""
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.auth import credit_code
+from marketplace.auth.models import Organisation, OrganisationReview, OrgKind, OrgStatus, Role, User
+from marketplace.database import utcnow
+from marketplace.errors import DomainError, Duplicate, InvalidState, NotFound, PermissionDenied, ValidationFailed
+from marketplace.extensions import db
+from marketplace.i18n import N_
+
+# A real hash to compare against when the e-mail is unknown, so both paths take the same time.
+_DUMMY = User(password_hash="")
+_DUMMY.set_password("timing-equaliser")
+
+
+class InvalidCredentials(DomainError):
+    status_code = 401
+    message = N_("E-mail or password is incorrect.")
+
+
+@dataclass(frozen=True)
+class OrganisationData:
+    kind: str
+    legal_name: str
+    credit_code: str
+    legal_representative: str
+    city: str
+    contact_name: str
+    contact_phone: str
+
+
+@dataclass(frozen=True)
+class AccountData:
+    email: str
+    password: str
+    name: str
+
+
+def normalise_email(email):
+    return (email or "").strip().lower()
+
+
+def register(account: AccountData, org: OrganisationData):
+    """Create a pending organisation and its first user. Raises Duplicate, ValidationFailed."""
+    code = credit_code.normalise(org.credit_code)
+    if credit_code.problem(code):
+        raise ValidationFailed(credit_code.problem(code), field="credit_code")
+    if org.kind not in set(OrgKind):
+        raise ValidationFailed(N_("Choose enterprise or service provider."), field="kind")
+    email = normalise_email(account.email)
+    ensure_unique(email, code)
+    organisation = Organisation(**{**org.__dict__, "credit_code": code, "status": OrgStatus.PENDING})
+    user = User(email=email, name=account.name.strip(), role=org.kind, organisation=organisation)
+    user.set_password(account.password)
+    db.session.add_all([organisation, user])
+    flush_unique()
+    return user
+
+
+def ensure_unique(email, code):
+    if email and db.session.scalar(select(User.id).where(User.email == email)):
+        raise Duplicate(N_("An account with this e-mail already exists. Log in instead."), field="email")
+    if code and db.session.scalar(select(Organisation.id).where(Organisation.credit_code == code)):
+        raise Duplicate(N_("An organisation with this credit code is already registered."), field="credit_code")
+
+
+def flush_unique():
+    """Flush, turning a unique-constraint race into the same Duplicate a check would raise."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:
+        text = str(error.orig).lower()
+        field = "credit_code" if "credit_code" in text else "email"
+        raise Duplicate(N_("This e-mail or credit code is already registered."), field=field) from error
+
+
+def authenticate(email, password):
+    """The active user with these credentials. Raises InvalidCredentials whichever part is wrong."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        _DUMMY.check_password(password or "")
+        raise InvalidCredentials()
+    if not user.check_password(password or "") or not user.active:
+        raise InvalidCredentials()
+    user.last_login_at = utcnow()
+    return user
+
+
+def create_admin(email, password, name="管理员"):
+    """Create an admin account. Raises Duplicate, ValidationFailed."""
+    email = normalise_email(email)
+    problem = password_problem(password)
+    if problem:
+        raise ValidationFailed(problem, field="password")
+    ensure_unique(email, None)
+    user = User(email=email, name=name, role=Role.ADMIN)
+    user.set_password(password)
+    db.session.add(user)
+    flush_unique()
+    return user
+
+
+def password_problem(password):
+    password = password or ""
+    if not 10 <= len(password) <= 128:
+        return N_("The password must be 10 to 128 characters long.")
+    if not (any(c.isalpha() for c in password) and any(c.isdigit() for c in password)):
+        return N_("The password must contain both letters and digits.")
+    return None
+
+
+def get_organisation(organisation_id):
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound(N_("This organisation does not exist."))
+    return organisation
+
+
+def decide_organisation(organisation_id, actor, approve, reason=None):
+    """Approve or reject a pending organisation, recording the decision.
+    Raises NotFound, PermissionDenied, InvalidState, ValidationFailed."""
+    if not actor.is_admin:
+        raise PermissionDenied()
+    organisation = get_organisation(organisation_id)
+    if organisation.status != OrgStatus.PENDING:
+        raise InvalidState(N_("This organisation has already been reviewed; the decision stands."))
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise ValidationFailed(N_("Give a reason so the applicant knows what to fix."), field="reason")
+    organisation.status = OrgStatus.APPROVED if approve else OrgStatus.REJECTED
+    organisation.status_reason = None if approve else reason
+    organisation.reviewed_at = utcnow()
+    db.session.add(OrganisationReview(organisation=organisation, actor_id=actor.id,
+                                      decision=organisation.status, reason=reason or None))
+    db.session.flush()
+    return organisation
+
+
+def resubmit_organisation(actor, org: OrganisationData):
+    """A rejected organisation corrects its details and goes back to the review queue.
+    Raises InvalidState, ValidationFailed, Duplicate."""
+    organisation = actor.organisation
+    if organisation is None or organisation.status != OrgStatus.REJECTED:
+        raise InvalidState(N_("Only a rejected registration can be corrected and resubmitted."))
+    code = credit_code.normalise(org.credit_code)
+    if credit_code.problem(code):
+        raise ValidationFailed(credit_code.problem(code), field="credit_code")
+    if code != organisation.credit_code:
+        ensure_unique(None, code)
+    for name in ("legal_name", "legal_representative", "city", "contact_name", "contact_phone"):
+        setattr(organisation, name, getattr(org, name))
+    organisation.credit_code = code
+    organisation.status = OrgStatus.PENDING
+    db.session.add(OrganisationReview(organisation=organisation, actor_id=actor.id,
+                                      decision="resubmitted"))
+    flush_unique()
+    return organisation
+
+
+def set_locale(user, locale, languages):
+    if locale not in languages:
+        raise ValidationFailed(N_("This language is not available."))
+    user.locale = locale
+
+
+def count_by_status(kind=None):
+    query = select(Organisation.status, func.count()).group_by(Organisation.status)
+    if kind:
+        query = query.where(Organisation.kind == kind)
+    return dict(db.session.execute(query).all())

@@ -1,0 +1,129 @@
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from marketplace.auth import services
+from marketplace.auth.forms import ConfirmForm, LoginForm, RegistrationForm, ResubmitForm
+from marketplace.errors import DomainError
+from marketplace.extensions import db, limiter, login_manager
+from marketplace.forms import apply_domain_error
+from marketplace.i18n import LOCALE_COOKIE
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+ORG_FIELDS = ("kind", "legal_name", "credit_code", "legal_representative", "city", "contact_phone")
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    return db.session.get(services.User, int(user_id))
+
+
+def safe_next(target, default):
+    """Only same-site paths, so a crafted ?next= cannot send the user elsewhere."""
+    parts = urlsplit(target or "")
+    if target and not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return default
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        org = services.OrganisationData(contact_name=form.name.data,
+                                        **{name: getattr(form, name).data for name in ORG_FIELDS})
+        account = services.AccountData(email=form.email.data, password=form.password.data, name=form.name.data)
+        try:
+            user = services.register(account, org)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Registration received. An administrator will review it shortly."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/register.html", form=form), 200 if not form.errors else 422
+
+
+def login_failed(response):
+    return response.status_code == 401
+
+
+def login_rate_key():
+    return f"{request.remote_addr}|{services.normalise_email(request.form.get('email'))}"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=login_rate_key,
+               methods=["POST"], deduct_when=login_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except services.InvalidCredentials as error:
+            form.form_errors.append(error.translated())
+            return render_template("auth/login.html", form=form), 401
+        db.session.commit()
+        login_user(user)
+        return redirect(safe_next(request.args.get("next"), url_for("auth.account")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if ConfirmForm().validate_on_submit():
+        logout_user()
+        flash(_("You have logged out."), "info")
+    return redirect(url_for("catalog.home"))
+
+
+@bp.route("/account")
+@login_required
+def account():
+    if current_user.is_admin:
+        return redirect(url_for("admin.dashboard"))
+    return render_template("auth/account.html", organisation=current_user.organisation)
+
+
+@bp.route("/account/resubmit", methods=["GET", "POST"])
+@login_required
+def resubmit():
+    organisation = current_user.organisation
+    if organisation is None or organisation.status != "rejected":
+        return redirect(url_for("auth.account"))
+    form = ResubmitForm(obj=organisation)
+    if form.validate_on_submit():
+        data = services.OrganisationData(kind=organisation.kind, **{
+            name: getattr(form, name).data for name in ORG_FIELDS[1:] + ("contact_name",)})
+        try:
+            services.resubmit_organisation(current_user, data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your corrected registration is back in the review queue."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/resubmit.html", form=form)
+
+
+@bp.route("/language/<code>")
+def language(code):
+    """Switch language; remembered in a cookie, and on the account when logged in."""
+    languages = current_app.config["LANGUAGES"]
+    target = safe_next(request.args.get("next"), url_for("catalog.home"))
+    response = redirect(target)
+    if code in languages:
+        if current_user.is_authenticated:
+            services.set_locale(current_user, code, languages)
+            db.session.commit()
+        response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response

@@ -1,0 +1,1 @@
+from marketplace.catalog import views  # noqa: F401

@@ -1,0 +1,59 @@
+"""Command groups for `flask --app wsgi …`; each command parses input, calls a service, commits."""
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+seed_cli = AppGroup("seed", help="Load demo data.")
+
+
+def fail(error: DomainError):
+    db.session.rollback()
+    raise click.ClickException(str(error))
+
+
+@users_cli.command("create-admin")
+@click.option("--email", required=True, help="Login e-mail of the new admin.")
+@click.option("--name", default="管理员", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_admin(email, name, password_stdin):
+    """Create an administrator (password prompted, or read from stdin)."""
+    from marketplace.auth.services import create_admin as create
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create(email, password, name)
+    except DomainError as error:
+        fail(error)
+    db.session.commit()
+    click.echo(f"Admin {user.email} created.")
+
+
+@seed_cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only load when the database has no users yet.")
+def seed_demo(if_empty):
+    """Load the demo data (idempotent) and print the demo logins."""
+    from marketplace import seed
+
+    if if_empty and not seed.database_is_empty():
+        click.echo("The database already has data: demo data not loaded again.")
+    else:
+        seed.seed_demo()
+        db.session.commit()
+    click.echo(f"Demo logins (password for all: {seed.DEMO_PASSWORD}):")
+    for role, email, label in seed.demo_logins():
+        click.echo(f"  {role:<10} {email:<26} {label}")
+
+
+def register(app):
+    from marketplace.ledger.cli import ledger_cli
+
+    for group in (users_cli, seed_cli, ledger_cli):
+        app.cli.add_command(group)

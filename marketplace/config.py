@@ -1,0 +1,79 @@
+"""Settings: defaults, then environment variables, then the dict handed to create_app.
+
+Nothing here runs at import time; `load_config` is called by the factory so tests can hand in
+a dict without touching the environment.
+"""
+import os
+import secrets
+from pathlib import Path
+
+ENV_VARS = (
+    "DATABASE_URL", "SECRET_KEY", "SEARCH_INDEX_DIR", "UPLOAD_DIR", "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "MAIL_SERVER", "MAIL_PORT", "REDIS_URL",
+)
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says which setting to fix."""
+
+
+def defaults(instance_path):
+    return {
+        "APP_ENV": "development",
+        "DATABASE_URL": "sqlite:///marketplace.sqlite3",
+        "SEARCH_INDEX_DIR": os.path.join(instance_path, "search-index"),
+        "UPLOAD_DIR": os.path.join(instance_path, "uploads"),
+        "STRIPE_SECRET_KEY": "",
+        "STRIPE_WEBHOOK_SECRET": "",
+        "STRIPE_API_BASE": "",
+        "MAIL_SERVER": "",
+        "MAIL_PORT": 25,
+        "REDIS_URL": "",
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": {"zh_Hans_CN": "简体中文", "en": "English"},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PER_PAGE": 20,
+    }
+
+
+def from_environment():
+    values = {name: os.environ[name] for name in ENV_VARS if os.environ.get(name)}
+    if os.environ.get("APP_ENV"):
+        values["APP_ENV"] = os.environ["APP_ENV"]
+    return values
+
+
+def load_config(instance_path, overrides=None):
+    """Merge defaults, environment and overrides, then derive and validate dependent settings."""
+    explicit = {**from_environment(), **(overrides or {})}
+    config = {**defaults(instance_path), **explicit}
+    production = config["APP_ENV"] == "production"
+    if production:
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not explicit.get(name)]
+        if missing:
+            raise ConfigError(f"production needs {', '.join(missing)} set in the environment")
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+    elif not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = development_secret_key(instance_path)
+    config["MAIL_PORT"] = int(config["MAIL_PORT"])
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
+    return config
+
+
+def development_secret_key(instance_path):
+    """Generate the development key once into the instance folder, so sessions survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,21 @@
+"""Locale selection and the marker for messages translated later (at display time)."""
+from flask import current_app, request
+from flask_login import current_user
+
+LOCALE_COOKIE = "lang"
+
+
+def N_(message):
+    """Mark a message for extraction without translating it yet (it is translated where shown)."""
+    return message
+
+
+def select_locale():
+    """User's saved choice, then the language cookie, then the browser, then Simplified Chinese."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = request.cookies.get(LOCALE_COOKIE)
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]

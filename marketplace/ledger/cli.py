@@ -1,0 +1,63 @@
+"""`flask --app wsgi ledger …`: verify the chain, show a balance, export transfers as CSV."""
+import csv
+import sys
+from datetime import datetime, time, timezone
+
+import click
+from flask.cli import AppGroup
+
+from marketplace.extensions import db
+from marketplace.money import format_fen
+
+ledger_cli = AppGroup("ledger", help="Audit the voucher and cash ledger.")
+
+
+@ledger_cli.command("verify")
+def verify_command():
+    """Recompute the hash chain and replay all balances; exit 1 at the first problem."""
+    from marketplace.ledger.verify import verify
+
+    result = verify(db.engine)
+    click.echo(result.summary(), err=not result.ok)
+    sys.exit(0 if result.ok else 1)
+
+
+@ledger_cli.command("balance")
+@click.argument("code")
+def balance_command(code):
+    """Show the balance of the account with this CODE (e.g. voucher:HJ2026-000001-7)."""
+    from marketplace.ledger.errors import AccountNotFound
+    from marketplace.ledger.reads import balance
+
+    try:
+        found = balance(db.session, code)
+    except AccountNotFound as error:
+        raise click.ClickException(str(error))
+    click.echo(f"{found.code} ({found.kind})")
+    for label, amount in (("posted", found.posted), ("pending", found.pending),
+                          ("incoming", found.incoming), ("available", found.available)):
+        click.echo(f"  {label:<10} {format_fen(amount):>20}  ({amount} fen)")
+
+
+EXPORT_HEADER = ("sequence", "created_at", "ledger", "kind", "debit", "credit", "amount_fen",
+                 "pending", "pending_id", "reverses_id", "order_id", "application_id",
+                 "settlement_id", "voucher_id", "actor_id", "memo", "idempotency_key", "hash")
+
+
+@ledger_cli.command("export")
+@click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="First day (UTC) to include, YYYY-MM-DD.")
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="File to write (default: standard output).")
+def export_command(since, output):
+    """Write the transfers since DATE as CSV (UTF-8, one row per transfer, amounts in fen)."""
+    from marketplace.ledger.reads import transfers_since
+
+    start = datetime.combine(since.date(), time(0), tzinfo=timezone.utc)
+    writer = csv.writer(output)
+    writer.writerow(EXPORT_HEADER)
+    for row in transfers_since(db.session, start):
+        values = list(row)
+        values[1] = values[1].isoformat()
+        values[7] = int(values[7])
+        writer.writerow(values)

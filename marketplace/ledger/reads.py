@@ -1,0 +1,192 @@
+"""Read models: balances now and as of a point in the chain, statements with running balances
+(keyset-paginated by sequence), per-program reconciliation, and transfer export rows."""
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, or_, select
+
+from marketplace.ledger.accounts import find_account
+from marketplace.ledger.models import DEBIT_NORMAL, RELEASING_KINDS, AccountKind
+from marketplace.ledger.posting import TOTALS, accounts, transfers
+
+
+@dataclass(frozen=True)
+class Balance:
+    """An account's four totals and what they mean on its normal side (credit for most kinds;
+    debit for sources and assets such as the funder or Stripe clearing)."""
+
+    account_id: int
+    code: str
+    kind: str
+    debits_posted: int
+    credits_posted: int
+    debits_pending: int
+    credits_pending: int
+
+    @property
+    def debit_normal(self):
+        return self.kind in DEBIT_NORMAL
+
+    @property
+    def posted(self):
+        net = self.credits_posted - self.debits_posted
+        return -net if self.debit_normal else net
+
+    @property
+    def pending(self):
+        """Amount held out of the account by open holds."""
+        return self.credits_pending if self.debit_normal else self.debits_pending
+
+    @property
+    def incoming(self):
+        """Amount held for the account by open holds, not yet posted to it."""
+        return self.debits_pending if self.debit_normal else self.credits_pending
+
+    @property
+    def available(self):
+        return self.posted - self.pending
+
+
+def balance(session, ref):
+    """Current balance of the account with this id or code (AccountNotFound otherwise)."""
+    account = find_account(session, ref)
+    return Balance(account.id, account.code, account.kind,
+                   *(getattr(account, name) for name in TOTALS))
+
+
+held_alias = transfers.alias("held")
+HOLD_JOIN = transfers.outerjoin(held_alias, transfers.c.pending_id == held_alias.c.id)
+POSTED_AMOUNT = case((or_(transfers.c.pending, transfers.c.kind.in_(sorted(map(str, RELEASING_KINDS)))), 0),
+                     else_=transfers.c.amount)
+PENDING_CHANGE = case((transfers.c.pending, transfers.c.amount), else_=0) \
+    - func.coalesce(held_alias.c.amount, 0)
+
+
+def balance_as_of(session, ref, *, sequence=None, at=None):
+    """The account's balance after transfer `sequence`, or after everything written at or
+    before `at` (an aware datetime), replayed from the transfers."""
+    account = find_account(session, ref)
+    conditions = [or_(transfers.c.debit_account_id == account.id,
+                      transfers.c.credit_account_id == account.id)]
+    if sequence is not None:
+        conditions.append(transfers.c.id <= sequence)
+    if at is not None:
+        conditions.append(transfers.c.created_at <= at)
+    is_debit = transfers.c.debit_account_id == account.id
+    sums = [func.coalesce(func.sum(case((side, amount), else_=0)), 0)
+            for amount in (POSTED_AMOUNT, PENDING_CHANGE) for side in (is_debit, ~is_debit)]
+    debits_posted, credits_posted, debits_pending, credits_pending = session.execute(
+        select(*sums).select_from(HOLD_JOIN).where(*conditions)).one()
+    return Balance(account.id, account.code, account.kind, int(debits_posted),
+                   int(credits_posted), int(debits_pending), int(credits_pending))
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    sequence: int
+    created_at: object
+    kind: str
+    memo: str
+    counterparty_id: int
+    posted_change: int  # on the account's normal side
+    pending_change: int  # held out (+) or released (−)
+    posted_balance: int
+    pending_balance: int
+
+
+@dataclass(frozen=True)
+class StatementPage:
+    opening: Balance
+    lines: list
+    next_after: int | None  # pass as after_sequence for the next page; None on the last page
+
+
+def statement(session, ref, *, after_sequence=0, limit=50):
+    """One page of the account's transfers after `after_sequence`, with running balances."""
+    opening = balance_as_of(session, ref, sequence=after_sequence)
+    rows = session.execute(
+        select(transfers.c.id, transfers.c.created_at, transfers.c.kind, transfers.c.memo,
+               transfers.c.debit_account_id, transfers.c.credit_account_id,
+               POSTED_AMOUNT.label("posted"), PENDING_CHANGE.label("pending_change"))
+        .select_from(HOLD_JOIN)
+        .where(or_(transfers.c.debit_account_id == opening.account_id,
+                   transfers.c.credit_account_id == opening.account_id),
+               transfers.c.id > after_sequence)
+        .order_by(transfers.c.id).limit(limit + 1)).all()
+    lines = statement_lines(opening, rows[:limit])
+    return StatementPage(opening, lines, lines[-1].sequence if len(rows) > limit else None)
+
+
+def statement_lines(opening, rows):
+    posted, pending, lines = opening.posted, opening.pending, []
+    for row in rows:
+        outgoing = row.debit_account_id == opening.account_id
+        sign = -1 if outgoing != opening.debit_normal else 1
+        held = row.pending_change if outgoing != opening.debit_normal else 0
+        posted += sign * row.posted
+        pending += held
+        counterparty = row.credit_account_id if outgoing else row.debit_account_id
+        lines.append(StatementLine(row.id, row.created_at, row.kind, row.memo, counterparty,
+                                   sign * row.posted, held, posted, pending))
+    return lines
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """funded = budget left + Σ voucher balances + Σ held + Σ receivable + settled + lapsed."""
+
+    program_id: int
+    funded: int
+    budget_left: int
+    vouchers_available: int
+    held: int
+    receivable: int
+    settled: int
+    lapsed: int
+    receivable_incoming: int  # pending credits on receivables; must equal `held`
+
+    @property
+    def accounted(self):
+        return (self.budget_left + self.vouchers_available + self.held + self.receivable
+                + self.settled + self.lapsed)
+
+    @property
+    def balanced(self):
+        return self.funded == self.accounted and self.receivable_incoming == self.held
+
+
+def reconciliation(session, program_id):
+    """Reconcile a program from the accounts tagged with its id."""
+    rows = session.execute(
+        select(accounts.c.kind, *(func.coalesce(func.sum(accounts.c[name]), 0) for name in TOTALS))
+        .where(accounts.c.program_id == program_id).group_by(accounts.c.kind)).all()
+    totals = {kind: [int(value) for value in sums] for kind, *sums in rows}
+
+    def net(kind, pending_out=False):
+        dp, cp, dpend, _ = totals.get(kind, [0, 0, 0, 0])
+        return cp - dp - (dpend if pending_out else 0)
+
+    vouchers = totals.get(AccountKind.VOUCHER, [0, 0, 0, 0])
+    return Reconciliation(
+        program_id=program_id, funded=-net(AccountKind.FUNDER),
+        budget_left=net(AccountKind.PROGRAM_BUDGET),
+        vouchers_available=net(AccountKind.VOUCHER, pending_out=True), held=vouchers[2],
+        receivable=net(AccountKind.PROVIDER_RECEIVABLE), settled=net(AccountKind.SETTLED),
+        lapsed=net(AccountKind.LAPSED),
+        receivable_incoming=totals.get(AccountKind.PROVIDER_RECEIVABLE, [0, 0, 0, 0])[3])
+
+
+def transfers_since(session, since, *, chunk_size=5_000):
+    """Transfers written at or after `since` (aware datetime), in sequence order, as rows with
+    the debit and credit account codes; streamed."""
+    debit, credit = accounts.alias("debit"), accounts.alias("credit")
+    statement = (
+        select(transfers.c.id.label("sequence"), transfers.c.created_at, transfers.c.ledger,
+               transfers.c.kind, debit.c.code.label("debit"), credit.c.code.label("credit"),
+               transfers.c.amount, transfers.c.pending, transfers.c.pending_id,
+               transfers.c.reverses_id, transfers.c.order_id, transfers.c.application_id,
+               transfers.c.settlement_id, transfers.c.voucher_id, transfers.c.actor_id,
+               transfers.c.memo, transfers.c.idempotency_key, transfers.c.hash)
+        .join_from(transfers, debit, and_(debit.c.id == transfers.c.debit_account_id))
+        .join(credit, credit.c.id == transfers.c.credit_account_id)
+        .where(transfers.c.created_at >= since).order_by(transfers.c.id))
+    return session.execute(statement, execution_options={"yield_per": chunk_size})

@@ -1,0 +1,31 @@
+"""Money is an integer number of fen. These helpers are the only way in from and out to yuan text."""
+import re
+
+from marketplace.errors import ValidationFailed
+from marketplace.i18n import N_
+
+YUAN_PATTERN = re.compile(r"^\s*[¥￥]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*$")
+MAX_FEN = 10**15  # ten trillion yuan: far beyond any contract, well inside BIGINT
+
+
+def parse_yuan(text, field=None):
+    """'12,345.6' → 1234560 fen. Raises ValidationFailed for anything but a non-negative amount
+    with at most two decimals."""
+    match = YUAN_PATTERN.match(str(text or ""))
+    if not match:
+        raise ValidationFailed(
+            N_("Enter an amount in yuan with at most two decimals, e.g. 1234.50."), field=field)
+    whole, cents = match.group(1).replace(",", ""), (match.group(2) or "").ljust(2, "0")
+    fen = int(whole) * 100 + int(cents)
+    if fen >= MAX_FEN:
+        raise ValidationFailed(N_("The amount is too large."), field=field)
+    return fen
+
+
+def format_fen(fen, symbol="¥"):
+    """1234567 → '¥12,345.67'; negative amounts keep the sign before the symbol."""
+    if fen is None:
+        return ""
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(int(fen)), 100)
+    return f"{sign}{symbol}{yuan:,}.{cents:02d}"

@@ -1,0 +1,51 @@
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from marketplace.extensions import db
+
+CATALOGUE = Path(__file__).parent.parent / "marketplace/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
+
+
+def test_simplified_chinese_is_the_default(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page and "火炬科技服务超市" in page and "登录" in page
+
+
+def test_english_is_selectable_and_remembered_in_a_cookie(client):
+    response = client.get("/auth/language/en?next=/auth/login")
+    assert response.location.endswith("/auth/login")
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Log in" in page and "登录" not in page
+
+
+def test_language_choice_is_saved_on_the_account(client, auth, make_user):
+    user = make_user()
+    auth.login(user)
+    client.get("/auth/language/en")
+    db.session.refresh(user)
+    assert user.locale == "en"
+    client.delete_cookie("lang")
+    assert "My organisation" in client.get("/auth/account").get_data(as_text=True)
+
+
+def test_unknown_language_is_ignored(client):
+    client.get("/auth/language/xx")
+    assert "登录" in client.get("/").get_data(as_text=True)
+
+
+def test_every_message_has_a_chinese_translation():
+    with CATALOGUE.open("rb") as handle:
+        catalogue = read_po(handle)
+    missing = [m.id for m in catalogue if m.id and (not m.string or m.fuzzy or
+               (isinstance(m.string, tuple) and not all(m.string)))]
+    assert missing == []
+    assert len(catalogue) > 100
+
+
+def test_form_errors_are_translated(client):
+    page = client.post("/auth/login", data={"email": "", "password": ""}).get_data(as_text=True)
+    assert "此项为必填项" in page
+    client.get("/auth/language/en")
+    page = client.post("/auth/login", data={"email": "", "password": ""}).get_data(as_text=True)
+    assert "This field is required." in page
