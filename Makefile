@@ -34,10 +34,9 @@ translations: install $(MO_FILES)
 %.mo: %.po
 	$(BIN)/pybabel compile --use-fuzzy -d $(TRANSLATIONS) -D messages --statistics 2>&1 | tail -n 2
 
-# Maintainers: refresh the catalogue after changing UI text, then translate the new entries.
+# Maintainers: after changing UI text, refresh the catalogue and list what needs translating.
 extract-messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext -o $(TRANSLATIONS)/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+	$(BIN)/python scripts/update_catalogue.py
 
 migrate: install
 	$(FLASK) db upgrade
