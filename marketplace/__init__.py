@@ -40,9 +40,9 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from marketplace import admin, auth, catalog
+    from marketplace import admin, auth, catalog, notifications, vouchers
 
-    for feature in (auth, catalog, admin):
+    for feature in (auth, catalog, vouchers, notifications, admin):
         app.register_blueprint(feature.views.bp)
 
 

@@ -28,6 +28,7 @@ def defaults(instance_path):
         "STRIPE_API_BASE": "",
         "MAIL_SERVER": "",
         "MAIL_PORT": 25,
+        "MAIL_FROM": "火炬科技服务超市 <noreply@torch-marketplace.local>",
         "REDIS_URL": "",
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

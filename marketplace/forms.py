@@ -1,6 +1,13 @@
 """Form helpers shared by every feature: trimmed strings and messages in the user's language."""
+import re
+
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from marketplace.errors import DomainError
+from marketplace.money import format_fen, parse_yuan
 
 
 def strip(value):
@@ -30,3 +37,48 @@ def apply_domain_error(form, error):
 
 def upper(value):
     return value.upper() if isinstance(value, str) else value
+
+
+class YuanField(StringField):
+    """An amount typed in yuan (at most two decimals), held as integer fen in `data`."""
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if self.raw:
+            try:
+                self.data = parse_yuan(self.raw)
+            except DomainError as error:
+                raise ValueError(error.translated()) from error
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_fen(self.data, symbol="").replace(",", "") if self.data is not None else ""
+
+
+class PercentField(StringField):
+    """A percentage with at most two decimals (35 or 35.5), held as basis points in `data`."""
+
+    def process_formdata(self, valuelist):
+        text = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if text:
+            match = re.fullmatch(r"(\d{1,3})(?:\.(\d{1,2}))?", text)
+            if not match or int(match.group(1)) > 100:
+                raise ValueError(_l("Enter a percentage between 0 and 100 with at most two decimals."))
+            self.data = int(match.group(1)) * 100 + int((match.group(2) or "").ljust(2, "0"))
+            if self.data > 10000:
+                raise ValueError(_l("Enter a percentage between 0 and 100 with at most two decimals."))
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return f"{self.data // 100}.{self.data % 100:02d}".rstrip("0").rstrip(".")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

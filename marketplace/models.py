@@ -1,3 +1,7 @@
 """Imports every feature's models so metadata is complete (migrations, autogenerate checks)."""
+from marketplace.audit.models import AuditEntry  # noqa: F401
 from marketplace.auth.models import Organisation, OrganisationReview, User  # noqa: F401
+from marketplace.catalog.models import Category, Listing, ListingRevision, ProviderProfile, SearchOutbox  # noqa: F401
 from marketplace.ledger.models import Account, LedgerHead, Transfer  # noqa: F401
+from marketplace.notifications.models import Notification, OutboxMail  # noqa: F401
+from marketplace.vouchers.models import IssueBatch, IssueBatchRow, Voucher, VoucherApplication, VoucherProgram  # noqa: F401

@@ -35,18 +35,24 @@ def demo_logins():
 
 
 def seed_demo():
-    """Create the demo organisations and accounts that are missing."""
-    ensure_user(ADMIN_EMAIL, "平台管理员", Role.ADMIN, None)
+    """Create the demo organisations, accounts and later features' demo data that are missing."""
+    from marketplace.catalog.demo import seed_catalog
+    from marketplace.vouchers.demo import seed_vouchers
+
+    admin = ensure_user(ADMIN_EMAIL, "平台管理员", Role.ADMIN, None)
     for kind, status, name, first17, representative, contact, email in ORGANISATIONS:
         organisation = ensure_organisation(kind, status, name, credit_code.complete(first17), representative, contact)
         ensure_user(email, contact, kind, organisation)
     db.session.flush()
+    seed_vouchers(admin)
+    seed_catalog(admin)
 
 
 def ensure_organisation(kind, status, name, code, representative, contact):
     organisation = db.session.scalar(select(Organisation).where(Organisation.credit_code == code))
     if organisation is None:
         organisation = Organisation(kind=kind, status=OrgStatus(status), legal_name=name, credit_code=code,
+                                    is_high_tech=name.endswith("股份有限公司"),
                                     legal_representative=representative, city="厦门", contact_name=contact,
                                     contact_phone="0592-5" + code[10:16].translate(DIGITS))
         db.session.add(organisation)

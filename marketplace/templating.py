@@ -3,6 +3,7 @@ from flask import request
 from flask_babel import format_datetime, get_locale, gettext
 
 from marketplace.auth.forms import ConfirmForm
+from marketplace.i18n import N_
 from marketplace.money import format_fen
 
 
@@ -16,6 +17,33 @@ def html_lang():
     return "zh-CN" if locale.startswith("zh") else locale.replace("_", "-")
 
 
+TRANSFER_KIND_LABELS = {
+    "fund": N_("Budget funded"), "issue": N_("Issued"), "hold": N_("Held for an order"),
+    "post": N_("Redeemed on an order"), "void": N_("Hold released"), "expire": N_("Hold expired"),
+    "lapse": N_("Lapsed after expiry"), "revoke": N_("Revoked"), "reverse": N_("Reversal"),
+    "settle": N_("Settled"), "payment": N_("Payment"), "payout": N_("Payout"), "refund": N_("Refund"),
+    "fee": N_("Fee"), "adjust": N_("Adjustment"),
+}
+
+
+def transfer_kind_label(kind):
+    return gettext(TRANSFER_KIND_LABELS.get(kind, kind))
+
+
+def category_label(slug):
+    from marketplace.catalog.taxonomy import CATEGORY_LABELS
+
+    return gettext(CATEGORY_LABELS.get(slug, slug))
+
+
+def unread_notifications():
+    from flask_login import current_user
+
+    from marketplace.notifications.services import unread_count
+
+    return unread_count(current_user) if current_user.is_authenticated else 0
+
+
 def register(app):
     app.jinja_env.filters["fen"] = format_fen
     app.jinja_env.filters["local_time"] = local_time
@@ -24,5 +52,6 @@ def register(app):
 
     @app.context_processor
     def globals_for_templates():
-        return {"html_lang": html_lang, "current_locale": lambda: str(get_locale()),
+        return {"unread_notifications": unread_notifications, "transfer_kind_label": transfer_kind_label,
+                "category_label": category_label, "html_lang": html_lang, "current_locale": lambda: str(get_locale()),
                 "logout_form": ConfirmForm, "request_path": lambda: request.full_path.rstrip("?")}

@@ -102,7 +102,7 @@ _codes = iter(range(10**6, 10**7))
 
 
 @pytest.fixture
-def make_org():
+def make_org(app):
     """make_org(kind="enterprise", status="approved", **fields) → a flushed Organisation."""
     def make(kind="enterprise", status=OrgStatus.APPROVED, **fields):
         code = credit_code.complete(f"9135020{next(_codes):07d}MA0"[:17])

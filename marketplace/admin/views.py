@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from marketplace.auth import services as auth_services
 from marketplace.auth.decorators import admin_required
-from marketplace.auth.forms import ConfirmForm, RejectForm
+from marketplace.auth.forms import AttributesForm, ConfirmForm, RejectForm
 from marketplace.auth.models import Organisation, OrgKind, OrgStatus
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -47,7 +47,8 @@ def organisation(organisation_id):
 
 def render_organisation(organisation, reject_form, status=200):
     return render_template("admin/organisation.html", organisation=organisation,
-                           approve_form=ConfirmForm(), reject_form=reject_form), status
+                           approve_form=ConfirmForm(), reject_form=reject_form,
+                           attributes_form=AttributesForm(obj=organisation)), status
 
 
 @bp.route("/organisations/<int:organisation_id>/approve", methods=["POST"])
@@ -77,3 +78,15 @@ def reject(organisation_id):
             flash(_("%(name)s is rejected; the applicant sees your reason.", name=organisation.legal_name), "info")
             return redirect(url_for("admin.organisations"))
     return render_organisation(auth_services.get_organisation(organisation_id), form, 422)
+
+
+@bp.route("/organisations/<int:organisation_id>/attributes", methods=["POST"])
+@admin_required
+def attributes(organisation_id):
+    form = AttributesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    auth_services.set_attributes(organisation_id, current_user, form.is_high_tech.data, form.is_sme.data)
+    db.session.commit()
+    flash(_("Attributes saved."), "success")
+    return redirect(url_for("admin.organisation", organisation_id=organisation_id))

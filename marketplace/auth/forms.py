@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, Regexp, ValidationError
 
@@ -64,3 +64,8 @@ class RejectForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: its CSRF token protects one-click actions such as approve or log out."""
+
+
+class AttributesForm(FlaskForm):
+    is_high_tech = BooleanField(_l("National high-tech enterprise (国家高新技术企业)"))
+    is_sme = BooleanField(_l("Technology-based SME (科技型中小企业)"))

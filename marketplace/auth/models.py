@@ -2,7 +2,7 @@
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -56,6 +56,9 @@ class Organisation(db.Model):
     status_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     reviewed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # Attributes an admin has verified; voucher programs may require them.
+    is_high_tech: Mapped[bool] = mapped_column(default=False, server_default=false())
+    is_sme: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     users = relationship("User", back_populates="organisation")
     reviews = relationship("OrganisationReview", back_populates="organisation",
@@ -64,6 +67,9 @@ class Organisation(db.Model):
     @property
     def is_approved(self):
         return self.status == OrgStatus.APPROVED
+
+    def has_flag(self, flag):
+        return {"high_tech": self.is_high_tech, "sme": self.is_sme}.get(flag, False)
 
     @property
     def kind_label(self):

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from marketplace.audit.services import record
 from marketplace.auth import credit_code
 from marketplace.auth.models import Organisation, OrganisationReview, OrgKind, OrgStatus, Role, User
 from marketplace.database import utcnow
@@ -137,6 +138,22 @@ def decide_organisation(organisation_id, actor, approve, reason=None):
     db.session.add(OrganisationReview(organisation=organisation, actor_id=actor.id,
                                       decision=organisation.status, reason=reason or None))
     db.session.flush()
+    record(actor, f"organisation.{organisation.status}", organisation, before={"status": "pending"},
+           after={"status": organisation.status}, reason=reason or None)
+    return organisation
+
+
+def set_attributes(organisation_id, actor, is_high_tech, is_sme):
+    """Record the verified attributes voucher programs may require. Raises PermissionDenied, NotFound."""
+    if not actor.is_admin:
+        raise PermissionDenied()
+    organisation = get_organisation(organisation_id)
+    before = {"is_high_tech": organisation.is_high_tech, "is_sme": organisation.is_sme}
+    organisation.is_high_tech, organisation.is_sme = bool(is_high_tech), bool(is_sme)
+    after = {"is_high_tech": organisation.is_high_tech, "is_sme": organisation.is_sme}
+    if after != before:
+        db.session.flush()
+        record(actor, "organisation.attributes", organisation, before=before, after=after)
     return organisation
 
 

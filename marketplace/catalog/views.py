@@ -1,10 +1,82 @@
-from flask import Blueprint, render_template
+"""Public catalogue pages and uploaded files. Provider pages live in provider_views (same blueprint)."""
+import re
+from pathlib import PurePath
 
-from marketplace.catalog.taxonomy import CATEGORY_LABELS
+from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
+from flask_login import current_user
+
+from marketplace.catalog import providers, queries, uploads
+from marketplace.catalog.markdown import render_markdown
+from marketplace.pagination import paginate
 
 bp = Blueprint("catalog", __name__)
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+@bp.app_template_filter("markdown")
+def markdown_filter(text):
+    return render_markdown(text)
+
+
+def sort_arg():
+    sort = request.args.get("sort", "newest")
+    return sort if sort in queries.SORTS else "newest"
 
 
 @bp.route("/")
 def home():
-    return render_template("catalog/home.html", categories=CATEGORY_LABELS)
+    return render_template("catalog/home.html", categories=queries.top_categories(),
+                           counts=queries.category_counts(), featured=queries.featured_listings())
+
+
+@bp.route("/categories/<slug>")
+def category(slug):
+    category = queries.get_category(slug)
+    sort = sort_arg()
+    query = queries.sorted_by(queries.in_category(queries.published_listings(), category), sort)
+    page = paginate(query, current_app.config["PER_PAGE"])
+    return render_template("catalog/category.html", category=category, top=category.top, page=page,
+                           sort=sort, sorts=queries.SORTS)
+
+
+@bp.route("/listings/<int:listing_id>")
+def listing(listing_id):
+    listing = queries.public_listing(listing_id)
+    profile = providers.profile_of(listing.provider)
+    return render_template("catalog/listing.html", listing=listing, revision=listing.published_revision,
+                           profile=profile, today=providers.today())
+
+
+@bp.route("/providers/<int:organisation_id>")
+def provider(organisation_id):
+    profile = providers.public_profile(organisation_id)
+    sort = sort_arg()
+    page = paginate(queries.provider_listings(organisation_id, sort), current_app.config["PER_PAGE"])
+    return render_template("catalog/provider.html", profile=profile, page=page, sort=sort, sorts=queries.SORTS,
+                           today=providers.today())
+
+
+@bp.route("/files/<token>", defaults={"variant": "original"})
+@bp.route("/files/<token>/thumb", defaults={"variant": "thumb"})
+def file(token, variant):
+    """Uploaded files by their random token; public only while a published listing shows them."""
+    stored = uploads.get_file(token) if TOKEN.match(token) else None
+    if stored is None or not uploads.can_view(stored, current_user):
+        abort(404)
+    name = stored.thumb_name if variant == "thumb" else stored.stored_name
+    if not name:
+        abort(404)
+    is_pdf = stored.content_type == "application/pdf"
+    download_name = PurePath(stored.original_name).stem + PurePath(name).suffix
+    response = send_from_directory(current_app.config["UPLOAD_DIR"], name, as_attachment=is_pdf,
+                                   download_name=download_name,
+                                   mimetype="image/jpeg" if variant == "thumb" else stored.content_type,
+                                   max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response.cache_control.public = uploads.is_public(stored)
+    response.cache_control.private = not response.cache_control.public
+    return response
+
+
+from marketplace.catalog import provider_views  # noqa: E402,F401  (registers the provider pages on bp)

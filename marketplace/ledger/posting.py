@@ -1,9 +1,13 @@
-"""The write path shared by every operation: lock the chain head, lock accounts in id order,
-apply effects in memory with the guards checked, then write deltas, transfers and the new head.
+"""The write path shared by every operation: lock the touched accounts in ascending id order,
+apply effects in memory with the guards checked, write the deltas, and only then lock the chain
+head to number, hash and insert the transfers.
 
 Everything runs on the caller's transaction and only flushes. Writers serialise on the head row
-(FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE already serialises SQLite), and since every writer
-takes the head before any account, ledger writers cannot deadlock one another.
+(FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE already serialises SQLite) for the last step only;
+a writer holding the head holds all its accounts already, so writers cannot deadlock one
+another. Reads that decide a write (idempotency keys, hold resolutions) run after the account
+locks, so a rival touching the same accounts has committed; unique constraints catch the rest
+and run_in_transaction retries them.
 """
 import uuid
 from dataclasses import dataclass, fields
@@ -73,6 +77,8 @@ class TransferRecord:
 
 RECORD_FIELDS = tuple(field.name for field in fields(TransferRecord))
 RECORD_COLUMNS = [transfers.c[name] for name in RECORD_FIELDS]
+KEY_LOOKUP = select(transfers.c.id).where(
+    transfers.c.idempotency_key == bindparam("lookup_key")).scalar_subquery().label("found")
 
 
 class AccountState:
@@ -111,28 +117,21 @@ def new_key():
 
 
 class Posting:
-    """One ledger write: created with the head locked; `append` entries; `write` flushes them."""
+    """One ledger write: `lock` accounts, `append` transfers, then `write` them to the chain."""
 
     def __init__(self, session):
         session.flush()  # rows the caller added (e.g. a new account) must be visible to Core
         self.session = session
         self.connection = session.connection()
-        row = self.connection.execute(
-            select(head.c.sequence, head.c.hash).where(head.c.id == 1).with_for_update()).first()
-        self.sequence, self.hash = row if row else self._create_head()
         self.accounts = {}
         self.rows = []
+        self.absent_key = None
 
-    def _create_head(self):
-        # Only for databases built without the migration (which inserts the row).
-        self.connection.execute(head.insert().values(id=1, sequence=0, hash=GENESIS_HASH))
-        return 0, GENESIS_HASH
-
-    # -- reads under the head lock ------------------------------------------------------------
+    # -- reads (after the accounts they concern are locked, so they see committed rivals) ----
 
     def existing(self, keys):
         """Transfers already written under these idempotency keys, by key."""
-        if not keys:
+        if not keys or keys == [self.absent_key]:
             return {}
         rows = self.connection.execute(
             select(*RECORD_COLUMNS).where(transfers.c.idempotency_key.in_(keys))).mappings()
@@ -143,8 +142,9 @@ class Posting:
             select(*RECORD_COLUMNS).where(transfers.c.id == transfer_id)).mappings().first()
         return TransferRecord.from_mapping(row) if row else None
 
-    def lock(self, refs):
-        """Lock accounts given by id or code (ascending id order); returns {ref: AccountState}."""
+    def lock(self, refs, key=None):
+        """Lock accounts given by id or code (ascending id order); returns {ref: AccountState}.
+        With `key`, the same statement looks the idempotency key up (see `existing`)."""
         codes = {ref for ref in refs if isinstance(ref, str)}
         by_code = dict(self.connection.execute(
             select(accounts.c.code, accounts.c.id).where(accounts.c.code.in_(codes))).all()) \
@@ -152,10 +152,7 @@ class Posting:
         ids = sorted({by_code.get(ref) if isinstance(ref, str) else ref for ref in refs}
                      - set(self.accounts) - {None})
         if ids:
-            rows = self.connection.execute(
-                select(*STATE_COLUMNS).where(accounts.c.id.in_(ids)).order_by(accounts.c.id)
-                .with_for_update()).all()
-            self.accounts.update((row[0], AccountState(row)) for row in rows)
+            self._lock_ids(ids, key)
         result = {}
         for ref in refs:
             state = self.accounts.get(by_code.get(ref) if isinstance(ref, str) else ref)
@@ -163,6 +160,19 @@ class Posting:
                 raise AccountNotFound(account=ref)
             result[ref] = state
         return result
+
+    def _lock_ids(self, ids, key):
+        statement = select(*STATE_COLUMNS).where(accounts.c.id.in_(ids)).order_by(accounts.c.id)
+        if key is not None:
+            statement = statement.add_columns(KEY_LOOKUP)
+        rows = self.connection.execute(statement.with_for_update(of=accounts),
+                                       {"lookup_key": key}).all()
+        self.accounts.update((row[0], AccountState(row)) for row in rows)
+        if key is not None and rows and rows[0][-1] is None:
+            # Absent when the statement began. A duplicate committed while we waited for the
+            # locks still fails the INSERT on the unique key, and run_in_transaction's retry
+            # then finds and replays it.
+            self.absent_key = key
 
     # -- building the write -------------------------------------------------------------------
 
@@ -182,35 +192,54 @@ class Posting:
         credit.credits_pending += held - release
         debit.check_guards(amount, available)
         credit.check_guards(amount, credit.available())
-        self.sequence += 1
-        row = {"id": self.sequence, "ledger": debit.ledger, "debit_account_id": debit.id,
-               "credit_account_id": credit.id, "amount": amount, "kind": str(kind),
-               "pending": pending, "timeout_at": None, "pending_id": None, "reverses_id": None,
-               "order_id": None, "application_id": None, "settlement_id": None,
-               "voucher_id": None, "actor_id": None, "created_at": utcnow(), "memo": "",
-               **columns, "prev_hash": self.hash}
-        row["hash"] = self.hash = chain.hash_row(row)
-        self.rows.append(row)
-        return TransferRecord.from_mapping(row)
+        self.rows.append({
+            "ledger": debit.ledger, "debit_account_id": debit.id, "credit_account_id": credit.id,
+            "amount": amount, "kind": str(kind), "pending": pending, "timeout_at": None,
+            "pending_id": None, "reverses_id": None, "order_id": None, "application_id": None,
+            "settlement_id": None, "voucher_id": None, "actor_id": None, "memo": "", **columns})
 
     def write(self):
-        """Flush the queued rows: account deltas, transfers, new head. A guard CHECK that still
-        fires (a concurrent writer outside this module) surfaces as InsufficientFunds."""
+        """Write the account deltas, then — holding the chain head only for this last step —
+        number, hash and insert the queued transfers. Returns their records, in order."""
         if not self.rows:
-            return
+            return []
         changed = [state for state in self.accounts.values() if state.changed()]
+        deltas = [{"account_id": state.id, **state.deltas()} for state in changed]
+        self._expire_cached(changed)
+        one_statement = len(self.rows) == 1 and self.connection.dialect.name == "postgresql"
         try:
-            self.connection.execute(
-                apply_deltas, [{"account_id": s.id, **s.deltas()} for s in changed])
+            if not one_statement:
+                self.connection.execute(apply_deltas, deltas)
+            last = self._number_rows()
+            if one_statement:
+                self.connection.execute(*single_write(deltas, self.rows[0], *last))
+            else:
+                self.connection.execute(transfers.insert(), self.rows)
+                self.connection.execute(move_head, {"head_sequence": last[0], "head_hash": last[1]})
         except IntegrityError as error:
             if any(name in str(error.orig) for name in GUARD_CONSTRAINTS):
                 raise InsufficientFunds(code="?", available="?", amount="?") from error
             raise
-        self.connection.execute(transfers.insert(), self.rows)
-        self.connection.execute(
-            head.update().where(head.c.id == 1).values(sequence=self.sequence, hash=self.hash))
-        self._expire_cached(changed)
+        records = [TransferRecord.from_mapping(row) for row in self.rows]
         self.rows = []
+        return records
+
+    def _number_rows(self):
+        sequence, prev_hash = self._lock_head()
+        now = utcnow()
+        for row in self.rows:
+            sequence += 1
+            row.update(id=sequence, created_at=now, prev_hash=prev_hash)
+            row["hash"] = prev_hash = chain.hash_row(row)
+        return sequence, prev_hash
+
+    def _lock_head(self):
+        row = self.connection.execute(
+            select(head.c.sequence, head.c.hash).where(head.c.id == 1).with_for_update()).first()
+        if row is None:  # only for databases built without the migration, which inserts it
+            self.connection.execute(head.insert().values(id=1, sequence=0, hash=GENESIS_HASH))
+            return 0, GENESIS_HASH
+        return row
 
     def _expire_cached(self, changed):
         identity_map = self.session.identity_map
@@ -218,6 +247,35 @@ class Posting:
             cached = identity_map.get(identity_key(Account, state.id))
             if cached is not None:
                 self.session.expire(cached, list(TOTALS))
+
+
+move_head = head.update().where(head.c.id == 1).values(
+    sequence=bindparam("head_sequence"), hash=bindparam("head_hash"))
+INSERT_COLUMNS = ("id", *RECORD_FIELDS[1:])
+_single_writes = {}
+
+
+def single_write(deltas, row, sequence, last_hash):
+    """PostgreSQL: one statement (data-modifying CTEs) applies the deltas, inserts the transfer
+    and moves the head, so the head lock is held for one round trip and the commit."""
+    statement = _single_writes.get(len(deltas))
+    if statement is None:
+        statement = _single_writes[len(deltas)] = build_single_write(len(deltas))
+    params = {f"t_{name}": row[name] for name in INSERT_COLUMNS}
+    for n, delta in enumerate(deltas):
+        params.update((f"a{n}_{name}", value) for name, value in delta.items())
+    params.update(head_sequence=sequence, head_hash=last_hash)
+    return statement, params
+
+
+def build_single_write(account_count):
+    ctes = [update(accounts).where(accounts.c.id == bindparam(f"a{n}_account_id"))
+            .values({name: accounts.c[name] + bindparam(f"a{n}_delta_{name}") for name in TOTALS})
+            .cte(f"account_{n}") for n in range(account_count)]
+    ctes.append(transfers.insert().values(
+        {name: bindparam(f"t_{name}", type_=transfers.c[name].type) for name in INSERT_COLUMNS})
+        .cte("appended"))
+    return move_head.add_cte(*ctes)
 
 
 def replay(record, request_hash):

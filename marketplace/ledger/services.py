@@ -87,7 +87,8 @@ def batch(session, requests):
     for request in requests:
         request.validate()
     posting = Posting(session)
-    states = posting.lock([ref for r in requests for ref in (r.debit, r.credit)])
+    states = posting.lock([ref for r in requests for ref in (r.debit, r.credit)],
+                          key=requests[0].key if len(requests) == 1 else None)
     keyed = [(r, r.key or new_key(), r.hash(states[r.debit].id, states[r.credit].id))
              for r in requests]
     given = [r.key for r in requests if r.key is not None]
@@ -96,16 +97,14 @@ def batch(session, requests):
     found = posting.existing(given)
     if found:
         return replay_batch(keyed, found)
-    results = []
     for request, key, request_hash in keyed:
         debit, credit = states[request.debit], states[request.credit]
         for state in (debit, credit):
             if state.closed:
                 raise AccountClosed(code=state.code)
-        results.append(posting.append(debit, credit, request.amount, request.kind,
-                                      **request.columns(key, request_hash)))
-    posting.write()
-    return results
+        posting.append(debit, credit, request.amount, request.kind,
+                       **request.columns(key, request_hash))
+    return posting.write()
 
 
 def replay_batch(keyed, found):
@@ -135,30 +134,35 @@ def void(session, hold_id, *, key=None, actor_id=None, memo=""):
 
 def _resolve(session, hold_id, kind, key, request_hash, *, amount=None, now=None, **columns):
     posting = Posting(session)
+    held = _hold(posting, hold_id)
     key = key or new_key()
     found = posting.existing([key])
     if found:
         return replay(found[key], request_hash)
-    held = _open_hold(posting, hold_id)
+    _check_unresolved(posting, hold_id)
     if kind == TransferKind.POST:
         amount = _postable(held, amount, now)
-    record = _append_resolution(posting, held, kind, amount or held.amount, idempotency_key=key,
-                                request_hash=request_hash, **columns)
-    posting.write()
-    return record
+    _append_resolution(posting, held, kind, amount or held.amount, idempotency_key=key,
+                       request_hash=request_hash, **columns)
+    return posting.write()[0]
 
 
-def _open_hold(posting, hold_id):
+def _hold(posting, hold_id):
+    """The hold, with its accounts locked (which also serialises rival resolutions)."""
     held = posting.transfer(hold_id)
     if held is None:
         raise TransferNotFound(transfer_id=hold_id)
     if not held.pending:
         raise NotAHold(transfer_id=hold_id)
+    posting.lock([held.debit_account_id, held.credit_account_id])
+    return held
+
+
+def _check_unresolved(posting, hold_id):
     resolution = posting.connection.execute(
         select(transfers.c.kind).where(transfers.c.pending_id == hold_id)).scalar()
     if resolution is not None:
         raise HoldAlreadyResolved(transfer_id=hold_id, resolution=RESOLVED_AS[resolution])
-    return held
 
 
 def _postable(held, amount, now):
@@ -173,9 +177,8 @@ def _append_resolution(posting, held, kind, amount, **columns):
     # Closed accounts still resolve their holds: a lapsed voucher's orders in progress go on.
     states = posting.lock([held.debit_account_id, held.credit_account_id])
     references = {name: getattr(held, name) for name in REFERENCE_FIELDS}
-    return posting.append(states[held.debit_account_id], states[held.credit_account_id], amount,
-                          kind, release=held.amount, pending_id=held.id,
-                          **references, **columns)
+    posting.append(states[held.debit_account_id], states[held.credit_account_id], amount, kind,
+                   release=held.amount, pending_id=held.id, **references, **columns)
 
 
 def expire_holds(session, now=None, *, limit=1000, actor_id=None):
@@ -184,20 +187,23 @@ def expire_holds(session, now=None, *, limit=1000, actor_id=None):
     now = now or utcnow()
     posting = Posting(session)
     resolution = transfers.alias("resolution")
-    due = posting.connection.execute(
-        select(transfers.c.id).where(
-            transfers.c.pending, transfers.c.timeout_at <= now,
-            ~exists().where(resolution.c.pending_id == transfers.c.id))
-        .order_by(transfers.c.id).limit(limit)).scalars().all()
-    results = []
-    for hold_id in due:
-        held = posting.transfer(hold_id)
-        request_hash = chain.request_hash("expire", hold_id)
-        results.append(_append_resolution(
-            posting, held, TransferKind.EXPIRE, held.amount, idempotency_key=f"expire:{hold_id}",
-            request_hash=request_hash, actor_id=actor_id, memo=""))
-    posting.write()
-    return results
+    unresolved = ~exists().where(resolution.c.pending_id == transfers.c.id)
+    due = [posting.transfer(hold_id) for hold_id in posting.connection.execute(
+        select(transfers.c.id).where(transfers.c.pending, transfers.c.timeout_at <= now,
+                                     unresolved)
+        .order_by(transfers.c.id).limit(limit)).scalars()]
+    posting.lock([ref for held in due for ref in (held.debit_account_id, held.credit_account_id)])
+    # A rival may have resolved some of them while we waited for the locks.
+    still_open = set(posting.connection.execute(
+        select(transfers.c.id).where(transfers.c.id.in_([held.id for held in due]), unresolved)
+    ).scalars()) if due else set()
+    for held in due:
+        if held.id in still_open:
+            _append_resolution(posting, held, TransferKind.EXPIRE, held.amount,
+                               idempotency_key=f"expire:{held.id}",
+                               request_hash=chain.request_hash("expire", held.id),
+                               actor_id=actor_id, memo="")
+    return posting.write()
 
 
 def reverse(session, transfer_id, *, key=None, actor_id=None, memo=""):
@@ -205,32 +211,30 @@ def reverse(session, transfer_id, *, key=None, actor_id=None, memo=""):
     NotReversible, AlreadyReversed, InsufficientFunds, AccountClosed, IdempotencyConflict."""
     request_hash = chain.request_hash("reverse", transfer_id, actor_id, memo)
     posting = Posting(session)
+    original = posting.transfer(transfer_id)
+    if original is None:
+        raise TransferNotFound(transfer_id=transfer_id)
+    states = posting.lock([original.credit_account_id, original.debit_account_id])
     key = key or new_key()
     found = posting.existing([key])
     if found:
         return replay(found[key], request_hash)
-    original = _reversible(posting, transfer_id)
-    states = posting.lock([original.credit_account_id, original.debit_account_id])
+    _check_reversible(posting, original)
     debit, credit = states[original.credit_account_id], states[original.debit_account_id]
     for state in (debit, credit):
         if state.closed:
             raise AccountClosed(code=state.code)
     references = {name: getattr(original, name) for name in REFERENCE_FIELDS}
-    record = posting.append(debit, credit, original.amount, TransferKind.REVERSE,
-                            reverses_id=transfer_id, idempotency_key=key,
-                            request_hash=request_hash, actor_id=actor_id, memo=memo, **references)
-    posting.write()
-    return record
+    posting.append(debit, credit, original.amount, TransferKind.REVERSE, reverses_id=original.id,
+                   idempotency_key=key, request_hash=request_hash, actor_id=actor_id, memo=memo,
+                   **references)
+    return posting.write()[0]
 
 
-def _reversible(posting, transfer_id):
-    original = posting.transfer(transfer_id)
-    if original is None:
-        raise TransferNotFound(transfer_id=transfer_id)
+def _check_reversible(posting, original):
     if original.pending or original.kind in RELEASING_KINDS:
-        raise NotReversible(transfer_id=transfer_id, kind=original.kind)
+        raise NotReversible(transfer_id=original.id, kind=original.kind)
     already = posting.connection.execute(
-        select(transfers.c.id).where(transfers.c.reverses_id == transfer_id)).scalar()
+        select(transfers.c.id).where(transfers.c.reverses_id == original.id)).scalar()
     if already is not None:
-        raise AlreadyReversed(transfer_id=transfer_id)
-    return original
+        raise AlreadyReversed(transfer_id=original.id)

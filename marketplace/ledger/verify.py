@@ -77,10 +77,11 @@ class Replay:
         self.holds = {}  # open hold id → amount
 
     def run(self, connection, chunk_size):
-        rows = connection.execution_options(yield_per=chunk_size).execute(
-            select(*COLUMNS).order_by(transfers.c.id))
-        for partition in rows.partitions():
-            self.check_chunk(partition)
+        rows = connection.execute(select(*COLUMNS).order_by(transfers.c.id),
+                                  execution_options={"yield_per": chunk_size})
+        with rows:  # closes the server-side cursor even when the check stops early
+            for partition in rows.partitions():
+                self.check_chunk(partition)
 
     def check_chunk(self, rows):
         expected, prev_hash, encode = self.checked + 1, self.prev_hash, encode_json
@@ -149,7 +150,7 @@ class Replay:
     def check_accounts(self, connection):
         rows = connection.execute(
             select(accounts.c.id, accounts.c.code, *(accounts.c[name] for name in TOTALS))
-            .order_by(accounts.c.id))
+            .order_by(accounts.c.id)).all()
         for account_id, code, *stored in rows:
             replayed = self.totals.get(account_id, [0, 0, 0, 0])
             for name, have, want in zip(TOTALS, stored, replayed):

@@ -26,7 +26,7 @@ def test_enterprise_registers_is_approved_and_sees_the_new_state(live_server, pa
     base = live_server.url
 
     page.goto(base)
-    page.get_by_role("link", name="注册机构账号").first.click()
+    page.get_by_role("navigation").get_by_role("link", name="注册", exact=True).click()
     page.get_by_label("企业（购买服务）").check()
     page.get_by_label("机构名称（与营业执照一致）").fill("厦门浏览器测试科技有限公司")
     page.get_by_label("统一社会信用代码").fill("91330100716105852A")  # wrong check character first

@@ -1,0 +1,207 @@
+"""Admin pages for voucher programs, applications, batch issuance, revocation and the outbox."""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from marketplace import ledger
+from marketplace.admin.views import bp
+from marketplace.auth.decorators import admin_required
+from marketplace.auth.forms import ConfirmForm, RejectForm
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.forms import apply_domain_error
+from marketplace.ledger import run_in_transaction
+from marketplace.notifications.models import OutboxMail
+from marketplace.pagination import paginate
+from marketplace.vouchers import services
+from marketplace.vouchers.forms import ApproveForm, BatchUploadForm, ProgramForm, RevokeForm
+from marketplace.vouchers.models import IssueBatch, IssueBatchRow, Voucher, VoucherApplication, VoucherProgram
+from marketplace.vouchers.rules import STATUS_LABELS
+
+
+def attempt(form, work):
+    """Run one service call as the request's unit of work; a refusal lands on the form."""
+    try:
+        return run_in_transaction(db.session, work), True
+    except DomainError as error:
+        apply_domain_error(form, error)
+        return None, False
+
+
+@bp.route("/programs")
+@admin_required
+def programs():
+    query = select(VoucherProgram).order_by(VoucherProgram.created_at.desc(), VoucherProgram.id.desc())
+    return render_template("admin/programs.html", page=paginate(query, current_app.config["PER_PAGE"]))
+
+
+@bp.route("/programs/new", methods=["GET", "POST"])
+@admin_required
+def new_program():
+    form = ProgramForm()
+    if form.validate_on_submit():
+        program, ok = attempt(form, lambda: services.create_program(form.to_data(), current_user))
+        if ok:
+            flash(_("Program %(code)s created as a draft. Check it, then open it.", code=program.code), "success")
+            return redirect(url_for("admin.program", program_id=program.id))
+    return render_template("admin/program_form.html", form=form, program=None), 422 if form.errors else 200
+
+
+@bp.route("/programs/<int:program_id>")
+@admin_required
+def program(program_id):
+    item = services.get_program(program_id)
+    reconciliation = ledger.reconciliation(db.session, item.id) if item.opened_at else None
+    vouchers = paginate(select(Voucher).where(Voucher.program_id == item.id).order_by(Voucher.serial),
+                        current_app.config["PER_PAGE"])
+    return render_template("admin/program.html", program=item, reconciliation=reconciliation,
+                           vouchers=vouchers, action_form=ConfirmForm(), upload_form=BatchUploadForm())
+
+
+@bp.route("/programs/<int:program_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_program(program_id):
+    item = services.get_program(program_id)
+    form = ProgramForm()
+    if request.method == "GET":
+        form.fill_from(item)
+    elif form.validate_on_submit():
+        outcome, ok = attempt(form, lambda: services.update_program(item.id, form.to_data(), current_user))
+        if ok:
+            flash(_("Program saved."), "success")
+            return redirect(url_for("admin.program", program_id=item.id))
+    return render_template("admin/program_form.html", form=form, program=item), 422 if form.errors else 200
+
+
+@bp.route("/programs/<int:program_id>/<any(open, close):action>", methods=["POST"])
+@admin_required
+def program_action(program_id, action):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    operation = services.open_program if action == "open" else services.close_program
+    outcome, ok = attempt(form, lambda: operation(program_id, current_user))
+    for message in form.form_errors:
+        flash(message, "error")
+    if ok:
+        flash(_("The program is open: its budget is funded and eligible enterprises have been told.")
+              if action == "open" else _("The program is closed to new applications."), "success")
+    return redirect(url_for("admin.program", program_id=program_id))
+
+
+@bp.route("/applications")
+@admin_required
+def applications():
+    status = request.args.get("status", "pending")
+    if status not in ("pending", "approved", "rejected", "all"):
+        abort(404)
+    query = select(VoucherApplication).order_by(VoucherApplication.created_at, VoucherApplication.id)
+    if status != "all":
+        query = query.where(VoucherApplication.status == status)
+    return render_template("admin/applications.html", status=status,
+                           page=paginate(query, current_app.config["PER_PAGE"]))
+
+
+@bp.route("/applications/<int:application_id>", methods=["GET"])
+@admin_required
+def application(application_id):
+    return render_application(services.get_application(application_id), None, RejectForm())
+
+
+def render_application(item, approve_form, reject_form, status=200):
+    if approve_form is None:
+        approve_form = ApproveForm(formdata=None, amount=item.amount_fen)
+    holding = services.holding(item.program, item.organisation_id)
+    return render_template("admin/application.html", application=item, approve_form=approve_form,
+                           reject_form=reject_form, holding=holding,
+                           budget_left=services.budget_left(item.program) if item.program.opened_at else 0), status
+
+
+@bp.route("/applications/<int:application_id>/approve", methods=["POST"])
+@admin_required
+def approve_application(application_id):
+    form = ApproveForm()
+    if form.validate_on_submit():
+        outcome, ok = attempt(form, lambda: services.approve(application_id, current_user, form.amount.data))
+        if ok:
+            flash(_("Approved: the voucher is issued and the enterprise has been told."), "success")
+            return redirect(url_for("admin.applications"))
+    return render_application(services.get_application(application_id), form, RejectForm(formdata=None), 422)
+
+
+@bp.route("/applications/<int:application_id>/reject", methods=["POST"])
+@admin_required
+def reject_application(application_id):
+    form = RejectForm()
+    if form.validate_on_submit():
+        outcome, ok = attempt(form, lambda: services.reject(application_id, current_user, form.reason.data))
+        if ok:
+            flash(_("Rejected; the enterprise sees your reason."), "info")
+            return redirect(url_for("admin.applications"))
+    item = services.get_application(application_id)
+    return render_application(item, None, form, 422)
+
+
+@bp.route("/programs/<int:program_id>/batch", methods=["POST"])
+@admin_required
+def upload_batch(program_id):
+    form = BatchUploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        batch, ok = attempt(form, lambda: services.preview_batch(program_id, upload.filename, upload.read(), current_user))
+        if ok:
+            return redirect(url_for("admin.batch", batch_id=batch.id))
+    for message in [*form.file.errors, *form.form_errors]:
+        flash(message, "error")
+    return redirect(url_for("admin.program", program_id=program_id))
+
+
+@bp.route("/batches/<int:batch_id>")
+@admin_required
+def batch(batch_id):
+    item = db.session.get(IssueBatch, batch_id) or abort(404)
+    outcome = request.args.get("outcome", "")
+    if outcome and outcome not in services.OUTCOMES:
+        abort(404)
+    query = select(IssueBatchRow).where(IssueBatchRow.batch_id == item.id).order_by(IssueBatchRow.line)
+    if outcome:
+        query = query.where(IssueBatchRow.outcome == outcome)
+    return render_template("admin/batch.html", batch=item, outcome=outcome, outcomes=services.OUTCOMES,
+                           counts=services.outcome_counts(item.id), confirm_form=ConfirmForm(),
+                           page=paginate(query, 50))
+
+
+@bp.route("/batches/<int:batch_id>/confirm", methods=["POST"])
+@admin_required
+def confirm_batch(batch_id):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    result, ok = attempt(form, lambda: services.confirm_batch(batch_id, current_user))
+    for message in form.form_errors:
+        flash(message, "error")
+    if ok:
+        flash(_("%(count)d voucher(s) issued.", count=result[1]), "success")
+    return redirect(url_for("admin.batch", batch_id=batch_id))
+
+
+@bp.route("/vouchers/<int:voucher_id>/revoke", methods=["GET", "POST"])
+@admin_required
+def revoke_voucher(voucher_id):
+    voucher = db.session.get(Voucher, voucher_id) or abort(404)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        outcome, ok = attempt(form, lambda: services.revoke(voucher.id, current_user, form.reason.data))
+        if ok:
+            flash(_("Voucher %(number)s revoked.", number=voucher.number), "success")
+            return redirect(url_for("vouchers.voucher", number=voucher.number))
+    return render_template("admin/revoke.html", voucher=voucher, form=form, status_labels=STATUS_LABELS), \
+        422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/outbox")
+@admin_required
+def outbox():
+    query = select(OutboxMail).order_by(OutboxMail.id.desc())
+    return render_template("admin/outbox.html", page=paginate(query, 50))

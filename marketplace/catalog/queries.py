@@ -1,0 +1,75 @@
+"""Read-only queries for the public catalogue pages."""
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from marketplace.catalog.models import Category, Listing, ListingImage, ListingRevision, ListingStatus
+from marketplace.errors import NotFound
+from marketplace.extensions import db
+from marketplace.i18n import N_
+
+SORTS = {"newest": N_("Newest"), "price_asc": N_("Price: low to high"), "price_desc": N_("Price: high to low")}
+
+
+def top_categories():
+    return list(db.session.scalars(select(Category).where(Category.parent_id.is_(None))
+                                   .options(selectinload(Category.children)).order_by(Category.position)))
+
+
+def get_category(slug):
+    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:
+        raise NotFound(N_("This category does not exist."))
+    return category
+
+
+def published_listings():
+    """Published listings joined to the version the public sees, with what a card shows."""
+    return (select(Listing).join(ListingRevision, Listing.published_revision_id == ListingRevision.id)
+            .where(Listing.status == ListingStatus.PUBLISHED)
+            .options(contains_eager(Listing.published_revision).selectinload(ListingRevision.images)
+                     .selectinload(ListingImage.file),
+                     contains_eager(Listing.published_revision).selectinload(ListingRevision.category),
+                     selectinload(Listing.provider)))
+
+
+def sorted_by(query, sort):
+    if sort == "price_asc":
+        return query.order_by(ListingRevision.price_from_fen.asc().nulls_last(), Listing.id.desc())
+    if sort == "price_desc":
+        return query.order_by(ListingRevision.price_from_fen.desc().nulls_last(), Listing.id.desc())
+    return query.order_by(Listing.published_at.desc(), Listing.id.desc())
+
+
+def in_category(query, category):
+    ids = [category.id] + [child.id for child in category.children]
+    return query.where(ListingRevision.category_id.in_(ids))
+
+
+def category_counts():
+    """{top category id: number of published listings in it and its sub-categories}."""
+    top = func.coalesce(Category.parent_id, Category.id)
+    rows = db.session.execute(
+        select(top, func.count(Listing.id)).select_from(Listing)
+        .join(ListingRevision, Listing.published_revision_id == ListingRevision.id)
+        .join(Category, ListingRevision.category_id == Category.id)
+        .where(Listing.status == ListingStatus.PUBLISHED).group_by(top))
+    return dict(rows.all())
+
+
+def featured_listings(limit=8):
+    """The newest published listings, those with pictures first."""
+    with_image = select(ListingImage.id).where(ListingImage.revision_id == Listing.published_revision_id).exists()
+    query = published_listings().order_by(with_image.desc(), Listing.published_at.desc(), Listing.id.desc())
+    return list(db.session.scalars(query.limit(limit)).unique())
+
+
+def public_listing(listing_id):
+    """A published listing for its public page. Raises NotFound."""
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or listing.status != ListingStatus.PUBLISHED or listing.published_revision is None:
+        raise NotFound(N_("This listing does not exist or is no longer offered."))
+    return listing
+
+
+def provider_listings(organisation_id, sort):
+    return sorted_by(published_listings().where(Listing.provider_id == organisation_id), sort)

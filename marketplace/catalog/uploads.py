@@ -1,0 +1,152 @@
+"""Uploaded files: checked by their content (Pillow for images, the magic bytes for PDF), stored
+under UPLOAD_DIR with generated names, images re-encoded (drops EXIF and anything appended) and
+thumbnailed. Nothing the client says about a file (name, type) is trusted."""
+import io
+import secrets
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import exists, select
+
+from marketplace.catalog.models import Listing, ListingImage, ListingStatus, StoredFile
+from marketplace.errors import ValidationFailed
+from marketplace.extensions import db
+from marketplace.i18n import N_
+
+IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+MAX_SIDE = 2400
+THUMB_SIZE = (480, 360)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What a view hands in: the client's file name and the bytes read from the request."""
+
+    filename: str
+    data: bytes
+
+
+def upload_dir():
+    path = Path(current_app.config["UPLOAD_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def safe_display_name(filename, default="file"):
+    """The client's name reduced to its last path part, without control or quoting characters."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>;:|?*')
+    return name.strip()[:120] or default
+
+
+def check_size(upload, limit, field):
+    if not upload.data:
+        raise ValidationFailed(N_("Choose a file to upload."), field=field)
+    if len(upload.data) > limit:
+        raise ValidationFailed(N_("The file is too large: at most %(mb)d MB."), field=field, mb=limit // 2**20)
+
+
+def open_image(data, field):
+    """A verified, fully decoded Pillow image, or ValidationFailed."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                probe.verify()
+            image = Image.open(io.BytesIO(data))
+            if image.format not in IMAGE_FORMATS:
+                raise ValidationFailed(N_("Only JPEG, PNG or WebP images are accepted."), field=field)
+            if image.width * image.height > MAX_PIXELS:
+                raise ValidationFailed(N_("The image has too many pixels."), field=field)
+            image.load()
+            return image
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning) as error:
+        raise ValidationFailed(N_("This file is not a valid image (JPEG, PNG or WebP)."), field=field) from error
+
+
+def encode(image, fmt):
+    if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **({"quality": 88} if fmt in ("JPEG", "WEBP") else {}))
+    return buffer.getvalue()
+
+
+def make_thumbnail(image):
+    thumb = image.copy()
+    thumb.thumbnail(THUMB_SIZE)
+    if thumb.mode not in ("RGB", "L"):
+        background = Image.new("RGB", thumb.size, "white")
+        background.paste(thumb, mask=thumb.getchannel("A") if "A" in thumb.getbands() else None)
+        thumb = background
+    return encode(thumb, "JPEG")
+
+
+def store_image(organisation, upload, purpose, field="image"):
+    """Check, re-encode and thumbnail an image; returns a flushed StoredFile. Raises ValidationFailed."""
+    check_size(upload, MAX_IMAGE_BYTES, field)
+    image = open_image(upload.data, field)
+    fmt = image.format
+    content_type, extension = IMAGE_FORMATS[fmt]
+    if max(image.size) > MAX_SIDE:
+        image.thumbnail((MAX_SIDE, MAX_SIDE))
+    token = secrets.token_hex(16)
+    body, thumb = encode(image, fmt), make_thumbnail(image)
+    write(token + extension, body)
+    write(token + "_t.jpg", thumb)
+    return record(organisation, upload, purpose, token, content_type, token + extension, token + "_t.jpg", len(body))
+
+
+def store_document(organisation, upload, purpose, field="file"):
+    """A qualification scan: an image (as store_image) or a PDF checked by its header."""
+    check_size(upload, MAX_DOCUMENT_BYTES, field)
+    if upload.data[:5] == b"%PDF-":
+        token = secrets.token_hex(16)
+        write(token + ".pdf", upload.data)
+        return record(organisation, upload, purpose, token, "application/pdf", token + ".pdf", None, len(upload.data))
+    try:
+        return store_image(organisation, upload, purpose, field)
+    except ValidationFailed as error:
+        raise ValidationFailed(N_("Upload a PDF or an image (JPEG, PNG or WebP) of the certificate."),
+                               field=field) from error
+
+
+def write(name, data):
+    (upload_dir() / name).write_bytes(data)
+
+
+def record(organisation, upload, purpose, token, content_type, stored_name, thumb_name, size):
+    stored = StoredFile(token=token, organisation_id=organisation.id, purpose=purpose,
+                        original_name=safe_display_name(upload.filename), content_type=content_type,
+                        stored_name=stored_name, thumb_name=thumb_name, size=size)
+    db.session.add(stored)
+    db.session.flush()
+    return stored
+
+
+def is_public(stored):
+    """A listing image is public while a published listing shows it."""
+    if stored.purpose != "listing":
+        return False
+    shown = (select(ListingImage.id).join(Listing, Listing.published_revision_id == ListingImage.revision_id)
+             .where(ListingImage.file_id == stored.id, Listing.status == ListingStatus.PUBLISHED))
+    return db.session.scalar(select(exists(shown)))
+
+
+def can_view(stored, viewer):
+    if is_public(stored):
+        return True
+    if viewer is None or not viewer.is_authenticated:
+        return False
+    return viewer.is_admin or viewer.organisation_id == stored.organisation_id
+
+
+def get_file(token):
+    return db.session.scalar(select(StoredFile).where(StoredFile.token == token))

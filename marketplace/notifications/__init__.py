@@ -1,0 +1,1 @@
+from marketplace.notifications import views  # noqa: F401

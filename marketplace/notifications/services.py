@@ -1,0 +1,115 @@
+"""Notify users in the app and by e-mail; the worker delivers the e-mail outbox over SMTP."""
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app
+from flask_babel import force_locale, gettext
+from sqlalchemy import select, update
+
+from marketplace.auth.models import Organisation, User
+from marketplace.database import utcnow
+from marketplace.extensions import db
+from marketplace.notifications.models import MailStatus, Notification, OutboxMail
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+def render(user, message, params):
+    """`message` is an English msgid (N_-marked) rendered in the recipient's own language."""
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        text = gettext(message)
+        return text % params if params else text
+
+
+def notify(session, user_ids, kind, subject, body, link=None, dedupe_key=None, **params):
+    """Create an in-app notification and an outbox e-mail for each user. With `dedupe_key`,
+    a user already notified under that key is skipped (e.g. the 30-day expiry reminder)."""
+    created = []
+    for user in session.scalars(select(User).where(User.id.in_(list(user_ids)), User.active)):
+        key = f"{dedupe_key}:{user.id}" if dedupe_key else None
+        if key and session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
+            continue
+        note = Notification(user_id=user.id, kind=kind, subject=render(user, subject, params),
+                            body=render(user, body, params), link=link, dedupe_key=key)
+        session.add(note)
+        session.add(OutboxMail(to_email=user.email, subject=note.subject,
+                               body=note.body + (f"\n\n{link}" if link else "")))
+        created.append(note)
+    session.flush()
+    return created
+
+
+def members(session, organisation_id):
+    """Ids of the active users of an organisation."""
+    return session.scalars(select(User.id).where(User.organisation_id == organisation_id, User.active)).all()
+
+
+def approved_enterprise_members(session):
+    return session.scalars(select(User.id).join(Organisation).where(
+        Organisation.kind == "enterprise", Organisation.status == "approved", User.active)).all()
+
+
+def admins(session):
+    return session.scalars(select(User.id).where(User.role == "admin", User.active)).all()
+
+
+def unread_count(user):
+    return db.session.query(Notification).filter_by(user_id=user.id, read_at=None).count()
+
+
+def mark_all_read(user):
+    db.session.execute(update(Notification).where(Notification.user_id == user.id,
+                                                  Notification.read_at.is_(None)).values(read_at=utcnow()))
+
+
+def deliver_pending(session, server, port, sender, limit=200):
+    """Send pending outbox mail (or log it when no server is configured); returns counts.
+    A failed send is retried on later runs, up to MAX_ATTEMPTS, then marked failed."""
+    pending = session.scalars(select(OutboxMail).where(OutboxMail.status == MailStatus.PENDING)
+                              .order_by(OutboxMail.id).limit(limit)).all()
+    counts = {"sent": 0, "logged": 0, "failed": 0}
+    if not pending:
+        return counts
+    if not server:
+        for mail in pending:
+            log.info("mail to %s: %s\n%s", mail.to_email, mail.subject, mail.body)
+            mark(mail, MailStatus.LOGGED)
+            counts["logged"] += 1
+        return counts
+    try:
+        with smtplib.SMTP(server, port, timeout=10) as smtp:
+            for mail in pending:
+                counts[send_one(smtp, mail, sender)] += 1
+    except (OSError, smtplib.SMTPException) as error:
+        log.warning("SMTP server %s:%s unavailable: %s", server, port, error)
+        for mail in pending:
+            if mail.status == MailStatus.PENDING and mail.sent_at is None:
+                fail(mail, f"server unavailable: {error}")
+    return counts
+
+
+def send_one(smtp, mail, sender):
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, mail.to_email, mail.subject
+    message.set_content(mail.body)
+    try:
+        smtp.send_message(message)
+    except smtplib.SMTPException as error:
+        fail(mail, str(error))
+        return "failed"
+    mark(mail, MailStatus.SENT)
+    return "sent"
+
+
+def mark(mail, status):
+    mail.status, mail.sent_at = status, utcnow()
+    mail.attempts += 1
+
+
+def fail(mail, error):
+    mail.attempts += 1
+    mail.last_error = error[:1000]
+    if mail.attempts >= MAX_ATTEMPTS:
+        mail.status = MailStatus.FAILED

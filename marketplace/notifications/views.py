@@ -1,0 +1,29 @@
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from marketplace.auth.forms import ConfirmForm
+from marketplace.extensions import db
+from marketplace.notifications import services
+from marketplace.notifications.models import Notification
+from marketplace.pagination import paginate
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+
+@bp.route("/")
+@login_required
+def index():
+    query = select(Notification).where(Notification.user_id == current_user.id) \
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    return render_template("notifications/index.html", page=paginate(query, 20), form=ConfirmForm())
+
+
+@bp.route("/read", methods=["POST"])
+@login_required
+def mark_read():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.mark_all_read(current_user)
+    db.session.commit()
+    return redirect(url_for("notifications.index"))

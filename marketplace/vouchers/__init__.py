@@ -1,0 +1,1 @@
+from marketplace.vouchers import views  # noqa: F401

@@ -1,0 +1,99 @@
+"""Expiry after use_by, revocation by an admin, and the reminders before expiry."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from marketplace import ledger
+from marketplace.audit.services import record
+from marketplace.database import utcnow
+from marketplace.errors import ValidationFailed
+from marketplace.extensions import db
+from marketplace.i18n import N_
+from marketplace.ledger.accounts import program_account_code
+from marketplace.money import format_fen
+from marketplace.notifications import services as notifications
+from marketplace.vouchers import errors
+from marketplace.vouchers.models import Voucher, VoucherProgram
+from marketplace.vouchers.programs import require_admin
+from marketplace.vouchers.rules import local_date
+
+REMINDER_DAYS = (30, 7)
+
+
+def available_of(account):
+    return account.credits_posted - account.debits_posted - account.debits_pending
+
+
+def lapse(voucher, kind, actor=None, memo=""):
+    """Move the voucher's available balance to the program's lapsed account. The key names the
+    account's totals, so a second run over the same state writes nothing; holds are untouched."""
+    account = voucher.account
+    db.session.refresh(account)
+    amount = available_of(account)
+    if amount <= 0:
+        return 0
+    lapsed = ledger.find_account(db.session, program_account_code(voucher.program.code, ledger.AccountKind.LAPSED))
+    key = f"{kind}:{voucher.id}:{account.credits_posted}:{account.debits_posted}:{account.debits_pending}"
+    ledger.transfer(db.session, account.id, lapsed.id, amount, kind=kind, key=key, voucher_id=voucher.id,
+                    actor_id=getattr(actor, "id", None), memo=memo[:200])
+    return amount
+
+
+def expire_vouchers(now=None):
+    """Lapse what is left on vouchers whose program's use_by has passed (Asia/Shanghai dates).
+    Runs any number of times; returns (vouchers touched, fen lapsed)."""
+    today = local_date(now or utcnow())
+    due = db.session.scalars(select(Voucher).join(VoucherProgram).where(
+        VoucherProgram.use_by < today, Voucher.revoked_at.is_(None)).order_by(Voucher.id)).all()
+    touched, total = 0, 0
+    for voucher in due:
+        amount = lapse(voucher, ledger.TransferKind.LAPSE, memo=f"{voucher.number} expired")
+        if voucher.lapsed_at is None:
+            voucher.lapsed_at = now or utcnow()
+        touched, total = touched + (amount > 0), total + amount
+    db.session.flush()
+    return touched, total
+
+
+def revoke(voucher_id, actor, reason):
+    """Revoke a voucher (fraud, collusion): its available balance lapses; holds on orders in
+    progress are left to the order process. Raises PermissionDenied, VoucherNotFound,
+    AlreadyRevoked, ValidationFailed."""
+    require_admin(actor)
+    voucher = db.session.get(Voucher, voucher_id)
+    if voucher is None:
+        raise errors.VoucherNotFound()
+    if voucher.revoked_at is not None:
+        raise errors.AlreadyRevoked()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(N_("Give the reason for revoking; it is kept in the audit log."), field="reason")
+    amount = lapse(voucher, ledger.TransferKind.REVOKE, actor, memo=reason)
+    voucher.revoked_at, voucher.revoke_reason = utcnow(), reason
+    record(actor, "voucher.revoke", voucher, after={"lapsed_fen": amount}, reason=reason)
+    notifications.notify(db.session, notifications.members(db.session, voucher.organisation_id), "voucher_revoked",
+                         N_("Voucher %(number)s revoked"),
+                         N_("Voucher %(number)s was revoked by the administrators. Reason: %(reason)s"),
+                         link="/vouchers/", number=voucher.number, reason=reason)
+    db.session.flush()
+    return voucher
+
+
+def send_expiry_reminders(now=None):
+    """Remind holders 30 and 7 days before use_by, once each per voucher; returns how many."""
+    today = local_date(now or utcnow())
+    sent = 0
+    for days in REMINDER_DAYS:
+        vouchers = db.session.scalars(select(Voucher).join(VoucherProgram).where(
+            VoucherProgram.use_by >= today, VoucherProgram.use_by <= today + timedelta(days=days),
+            Voucher.revoked_at.is_(None), Voucher.lapsed_at.is_(None))).all()
+        for voucher in vouchers:
+            left = available_of(voucher.account)
+            if left > 0:
+                sent += len(notifications.notify(
+                    db.session, notifications.members(db.session, voucher.organisation_id), "voucher_expiring",
+                    N_("Voucher %(number)s expires on %(date)s"),
+                    N_("%(amount)s is still available on voucher %(number)s. Use it on an order by %(date)s."),
+                    link="/vouchers/", dedupe_key=f"expiry{days}:{voucher.id}", number=voucher.number,
+                    date=voucher.program.use_by.isoformat(), amount=format_fen(left)))
+    return sent

@@ -1,0 +1,65 @@
+"""What an enterprise holds: its vouchers with balances and status, and each one's statement."""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from marketplace import ledger
+from marketplace.extensions import db
+from marketplace.ledger.models import TransferKind
+from marketplace.vouchers.errors import VoucherNotFound
+from marketplace.vouchers.models import Voucher
+from marketplace.vouchers.rules import local_date, voucher_status
+
+EXPIRY_WARNING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class WalletRow:
+    voucher: Voucher
+    available: int
+    held: int
+    used: int
+    lapsed: int
+    status: str
+    expiring_soon: bool
+
+
+def used_and_lapsed(voucher):
+    """Posted debits of the voucher split into redeemed on orders and lapsed/revoked."""
+    rows = db.session.execute(select(ledger.Transfer.kind, ledger.Transfer.amount).where(
+        ledger.Transfer.debit_account_id == voucher.account_id, ledger.Transfer.pending.is_(False))).all()
+    lapsed = sum(amount for kind, amount in rows if kind in (TransferKind.LAPSE, TransferKind.REVOKE))
+    account = voucher.account
+    return account.debits_posted - lapsed, lapsed
+
+
+def wallet_row(voucher, today):
+    account = voucher.account
+    held = account.debits_pending
+    available = account.credits_posted - account.debits_posted - held
+    used, lapsed = used_and_lapsed(voucher)
+    status = voucher_status(voucher, available, held, today)
+    soon = status in ("active", "partly_used") and available > 0 and \
+        voucher.program.use_by - today <= timedelta(days=EXPIRY_WARNING_DAYS)
+    return WalletRow(voucher, available, held, used, lapsed, status, soon)
+
+
+def wallet(organisation_id, now):
+    today = local_date(now)
+    vouchers = db.session.scalars(select(Voucher).where(Voucher.organisation_id == organisation_id)
+                                  .order_by(Voucher.issued_at.desc(), Voucher.id.desc())).all()
+    return [wallet_row(voucher, today) for voucher in vouchers]
+
+
+def voucher_for(actor, number):
+    """The voucher with this number if the actor may see it (its holder or an admin)."""
+    voucher = db.session.scalar(select(Voucher).where(Voucher.number == number))
+    # Someone else's voucher looks exactly like a missing one: numbers are not to be probed.
+    if voucher is None or not (actor.is_admin or voucher.organisation_id == actor.organisation_id):
+        raise VoucherNotFound()
+    return voucher
+
+
+def statement(voucher, after_sequence=0, limit=50):
+    return ledger.statement(db.session, voucher.account_id, after_sequence=after_sequence, limit=limit)

@@ -1,0 +1,61 @@
+"""`flask --app wsgi worker`: the periodic jobs of one host (expiry, reminders, mail, …).
+
+Each job runs in its own transaction, so one failing job never blocks the others."""
+import logging
+import time
+
+import click
+from flask import current_app
+
+from marketplace.extensions import db
+from marketplace.ledger import run_in_transaction
+
+log = logging.getLogger(__name__)
+
+
+def deliver_mail():
+    from marketplace.notifications.services import deliver_pending
+
+    config = current_app.config
+    return deliver_pending(db.session, config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_FROM"])
+
+
+def expire_vouchers():
+    from marketplace.vouchers.services import expire_vouchers as expire
+
+    return expire()
+
+
+def remind_expiring():
+    from marketplace.vouchers.services import send_expiry_reminders
+
+    return send_expiry_reminders()
+
+
+# (name, seconds between runs, job). Later features append theirs (search outbox, order timeouts).
+JOBS = [("expire vouchers", 3600, expire_vouchers), ("expiry reminders", 3600, remind_expiring),
+        ("mail", 10, deliver_mail)]
+
+
+def run_due(last_run, now):
+    for name, interval, job in JOBS:
+        if now - last_run.get(name, float("-inf")) < interval:
+            continue
+        last_run[name] = now
+        try:
+            result = run_in_transaction(db.session, job)
+            log.info("worker job %s: %s", name, result)
+        except Exception:  # keep the loop alive; the failure is logged with its traceback
+            log.exception("worker job %s failed", name)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run every job once and exit.")
+def worker_command(once):
+    """Run the periodic jobs (voucher expiry, reminders, mail) until stopped."""
+    last_run = {}
+    while True:
+        run_due(last_run, time.monotonic())
+        if once:
+            return click.echo("worker: all jobs ran once.")
+        time.sleep(1)
