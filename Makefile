@@ -15,8 +15,7 @@ PORT ?= 5000
 run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) seed demo --if-empty
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	scripts/run_demo.sh $(HOST) $(PORT)
 
 test: install translations
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -26,7 +25,7 @@ install: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,demo]'
 	touch $(STAMP)
 
 translations: install $(MO_FILES)

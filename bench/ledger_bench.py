@@ -126,6 +126,8 @@ def pgbench(databases, clients, seconds):
     subprocess.run(["pgbench", "-i", "-q", "-s", "10", *args, url.database], check=True,
                    capture_output=True)
     rates = {}
+    warm_up = ["pgbench", "-c", "1", "-j", "1", "-T", "5", *args, url.database]
+    subprocess.run(warm_up, check=True, capture_output=True)  # first runs after -i are slower
     for count in clients:
         output = subprocess.run(
             ["pgbench", "-c", str(count), "-j", str(count), "-T", str(seconds), *args,
@@ -194,6 +196,7 @@ def run(databases, options):
     url = databases.create(f"ledger_bench_{os.getpid()}")
     migrate(url)
     accounts = setup_transfer_accounts(url)
+    ledger_rate(url, accounts, 1, 3)  # warm-up, like pgbench's
     ours = {count: ledger_rate(url, accounts, count, options.seconds)[0] for count in CLIENTS}
     theirs = pgbench(databases, CLIENTS, options.seconds)
     for count in CLIENTS:

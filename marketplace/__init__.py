@@ -40,9 +40,9 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from marketplace import admin, auth, catalog, notifications, vouchers
+    from marketplace import admin, auth, catalog, notifications, orders, payments, search, vouchers
 
-    for feature in (auth, catalog, vouchers, notifications, admin):
+    for feature in (auth, catalog, search, vouchers, orders, payments, notifications, admin):
         app.register_blueprint(feature.views.bp)
 
 

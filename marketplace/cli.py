@@ -55,8 +55,11 @@ def seed_demo(if_empty):
 def register(app):
     from marketplace.catalog.cli import catalog_cli
     from marketplace.ledger.cli import ledger_cli
+    from marketplace.payments.cli import payments_cli
+    from marketplace.search.cli import search_cli
     from marketplace.vouchers.cli import vouchers_cli
     from marketplace.worker import worker_command
 
-    for group in (users_cli, seed_cli, ledger_cli, vouchers_cli, worker_command, catalog_cli):
+    for group in (users_cli, seed_cli, ledger_cli, vouchers_cli, worker_command, catalog_cli, search_cli,
+                  payments_cli):
         app.cli.add_command(group)

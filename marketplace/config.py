@@ -41,6 +41,9 @@ def defaults(instance_path):
         "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
         "WTF_CSRF_TIME_LIMIT": None,
         "PER_PAGE": 20,
+        "ORDER_PAY_DAYS": 2,  # unpaid orders are cancelled after this
+        "ORDER_ACCEPT_DAYS": 3,  # providers must accept paid orders within this
+        "ORDER_AUTO_ACCEPT_DAYS": 7,  # delivered work is accepted automatically after this
     }
 
 

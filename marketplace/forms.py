@@ -82,3 +82,16 @@ class PercentField(StringField):
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def attempt(form, work):
+    """Run one service call as the request's unit of work (committed, retried on transient
+    database refusals); a DomainError lands on the form. Returns (result, succeeded)."""
+    from marketplace.extensions import db
+    from marketplace.ledger import run_in_transaction
+
+    try:
+        return run_in_transaction(db.session, work), True
+    except DomainError as error:
+        apply_domain_error(form, error)
+        return None, False

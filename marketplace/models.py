@@ -5,3 +5,6 @@ from marketplace.catalog.models import Category, Listing, ListingRevision, Provi
 from marketplace.ledger.models import Account, LedgerHead, Transfer  # noqa: F401
 from marketplace.notifications.models import Notification, OutboxMail  # noqa: F401
 from marketplace.vouchers.models import IssueBatch, IssueBatchRow, Voucher, VoucherApplication, VoucherProgram  # noqa: F401
+from marketplace.orders.models import Affiliation, Order, OrderEvent, OrderMessage, OrderVoucher, Quote, Review  # noqa: F401
+from marketplace.payments.models import Payment, Refund, StripeEvent  # noqa: F401
+from marketplace.search.models import Synonym  # noqa: F401

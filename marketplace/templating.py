@@ -1,4 +1,6 @@
 """Filters and globals every template may use."""
+import json
+
 from flask import request
 from flask_babel import format_datetime, get_locale, gettext
 
@@ -26,6 +28,36 @@ TRANSFER_KIND_LABELS = {
 }
 
 
+def order_action_label(action):
+    from marketplace.orders.lifecycle import ACTION_LABELS
+
+    return gettext(ACTION_LABELS.get(action, action))
+
+
+def delivery_token(order):
+    from marketplace.extensions import db
+    from marketplace.catalog.models import StoredFile
+
+    stored = db.session.get(StoredFile, order.delivery_file_id)
+    return stored.token if stored else ""
+
+
+QUOTE_STATUS_LABELS = {"requested": N_("Waiting for the quote"), "quoted": N_("Quoted"),
+                       "accepted": N_("Accepted"), "declined": N_("Declined")}
+
+
+def quote_status_label(status):
+    return gettext(QUOTE_STATUS_LABELS.get(status, status))
+
+
+def quote_order_number(quote):
+    from marketplace.extensions import db
+    from marketplace.orders.models import Order
+
+    order = db.session.get(Order, quote.order_id)
+    return order.number if order else ""
+
+
 def transfer_kind_label(kind):
     return gettext(TRANSFER_KIND_LABELS.get(kind, kind))
 
@@ -48,10 +80,15 @@ def register(app):
     app.jinja_env.filters["fen"] = format_fen
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["dict_without_empty"] = lambda attrs: {k: v for k, v in attrs.items() if v}
-    app.jinja_env.filters["t"] = gettext  # translate a msgid held in data (labels, states)
+    app.jinja_env.filters["t"] = gettext
+    app.jinja_env.filters["fromjson"] = json.loads
+    app.jinja_env.filters["format_params"] = lambda text, params: text % params if params else text  # translate a msgid held in data (labels, states)
 
     @app.context_processor
     def globals_for_templates():
-        return {"unread_notifications": unread_notifications, "transfer_kind_label": transfer_kind_label,
+        return {"unread_notifications": unread_notifications, "order_action_label": order_action_label,
+                "delivery_token": delivery_token, "quote_status_label": quote_status_label,
+                "quote_order_number": quote_order_number,
+                "has_endpoint": lambda name: name in app.view_functions, "transfer_kind_label": transfer_kind_label,
                 "category_label": category_label, "html_lang": html_lang, "current_locale": lambda: str(get_locale()),
                 "logout_form": ConfirmForm, "request_path": lambda: request.full_path.rstrip("?")}

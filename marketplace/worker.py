@@ -37,6 +37,15 @@ JOBS = [("expire vouchers", 3600, expire_vouchers), ("expiry reminders", 3600, r
         ("mail", 10, deliver_mail)]
 
 
+def sync_search():
+    from marketplace.search.indexer import sync
+
+    return sync()
+
+
+JOBS.append(("search outbox", 2, sync_search))
+
+
 def run_due(last_run, now):
     for name, interval, job in JOBS:
         if now - last_run.get(name, float("-inf")) < interval:

@@ -7,6 +7,7 @@ as each role and saves PNGs (OUT_DIR defaults to ./screenshots, which git ignore
 """
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -17,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from marketplace import create_app  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
 from marketplace.seed import DEMO_PASSWORD, seed_demo  # noqa: E402
+from marketplace.vouchers.numbers import voucher_number  # noqa: E402
 from tests.browser.conftest import CHROMIUM_ARGS, LiveServer  # noqa: E402
 
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
@@ -30,12 +32,42 @@ PAGES = [
     ("admin@demo.torch.cn", "admin-queue", "/admin/organisations"),
     ("admin@demo.torch.cn", "admin-organisation", "/admin/organisations/4"),
     ("ent1@demo.torch.cn", "403", "/admin/"),
+    ("ent1@demo.torch.cn", "voucher-wallet", "/vouchers/"),
+    ("ent1@demo.torch.cn", "voucher-statement", f"/vouchers/{voucher_number('HJ2026', 1)}"),
+    ("ent3@demo.torch.cn", "voucher-programs", "/vouchers/programs"),
+    ("ent3@demo.torch.cn", "voucher-apply", "/vouchers/programs/1/apply"),
+    ("ent1@demo.torch.cn", "notifications", "/notifications/"),
+    ("admin@demo.torch.cn", "admin-programs", "/admin/programs"),
+    ("admin@demo.torch.cn", "admin-program", "/admin/programs/1"),
+    ("admin@demo.torch.cn", "admin-program-new", "/admin/programs/new#submit"),
+    ("admin@demo.torch.cn", "admin-applications", "/admin/applications?status=all"),
+    ("admin@demo.torch.cn", "admin-outbox", "/admin/outbox"),
+    (None, "catalog-category", "/categories/testing"), (None, "catalog-empty", "/categories/finance-insurance"),
+    (None, "catalog-listing", "/listings/1"), (None, "catalog-provider", "/providers/6"),
+    ("lab@demo.torch.cn", "provider-profile", "/my/profile"), ("lab@demo.torch.cn", "provider-listings", "/my/listings"),
+    ("lab@demo.torch.cn", "provider-listing", "/my/listings/14"), ("lab@demo.torch.cn", "provider-listing-new", "/my/listings/new"),
+    ("transfer@demo.torch.cn", "provider-profile-unapproved", "/my/profile"),
+    ("admin@demo.torch.cn", "admin-providers", "/admin/catalog/providers?status=admitted"),
+    ("admin@demo.torch.cn", "admin-provider", "/admin/catalog/providers/2"),
+    ("admin@demo.torch.cn", "admin-listing-queue", "/admin/catalog/listings"),
+    ("admin@demo.torch.cn", "admin-import", "/admin/catalog/import"),
+    # {order}: a new order of ent1 awaiting payment; "#click:NAME" presses that button first.
+    ("ent1@demo.torch.cn", "pay", "/payments/orders/{order}/pay"),
+    ("ent1@demo.torch.cn", "pay-declined", "/payments/orders/{order}/pay#click:被拒绝的卡"),
+    ("ent1@demo.torch.cn", "pay-3ds", "/payments/orders/{order}/pay#click:需 3-D Secure 验证的卡"),
+    ("ent1@demo.torch.cn", "pay-paid", "/payments/orders/{order}/pay#click:使用测试卡支付"),
+    (None, "search-traditional", "/search?q=專利申請"), (None, "search-pinyin-filtered", "/search?q=zhuanli&category=ip&voucher=1"),
+    (None, "search-typo", "/search?q=专丽"), (None, "search-zero", "/search?q=量子计算机"),
+    (None, "search-natural", "/search?q=我们公司想申请高新技术企业需要找辅导机构"),
+    ("admin@demo.torch.cn", "search-admin", "/admin/search/synonyms"),
 ]
 
 
-def build_app(folder):
+def build_app(folder, stripe_api_base):
     app = create_app({"SECRET_KEY": "screens", "DATABASE_URL": f"sqlite:///{folder}/screens.sqlite3",
-                      "RATELIMIT_STORAGE_URI": "memory://"})
+                      "RATELIMIT_STORAGE_URI": "memory://", "STRIPE_API_BASE": stripe_api_base,
+                      "SEARCH_INDEX_DIR": f"{folder}/search-index",
+                      "STRIPE_SECRET_KEY": "sk_test_screens", "STRIPE_WEBHOOK_SECRET": "whsec_screens"})
     with app.app_context():
         upgrade(directory="migrations")
         seed_demo()
@@ -43,28 +75,76 @@ def build_app(folder):
     return app
 
 
+def new_order(app, email):
+    """A fresh order of this enterprise user for the first fixed-price listing it may buy."""
+    import uuid
+
+    from marketplace.auth.models import User
+    from marketplace.catalog.models import Listing
+    from marketplace.orders import services as orders
+
+    with app.app_context():
+        user = db.session.query(User).filter_by(email=email).one()
+        for listing in db.session.query(Listing).filter(Listing.published_revision_id.is_not(None)).order_by(Listing.id):
+            packages = listing.published_revision.packages
+            if listing.provider_id == user.organisation_id or not packages:
+                continue
+            try:
+                order = orders.place_order(user, orders.offer_for(listing.id, packages[0].id), uuid.uuid4().hex)
+            except Exception:  # not orderable by this user (related party, …): try the next
+                db.session.rollback()
+                continue
+            if order.cash_fen:
+                db.session.commit()
+                return order.number
+            db.session.rollback()
+        raise RuntimeError(f"no listing that {email} can order with a cash share")
+
+
 def shoot(page, base, out, email, name, path):
     if email:
         page.goto(f"{base}/auth/login")
         page.fill("#email", email)
         page.fill("#password", DEMO_PASSWORD)
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")  # not the header's search button
     page.goto(base + path.split("#")[0])
     if path.endswith("#submit"):
-        page.click("form button[type=submit]")
+        page.click("main form button[type=submit]")
+    elif "#click:" in path:
+        page.get_by_role("button", name=path.split("#click:")[1]).click()
+        page.wait_for_load_state()
     page.screenshot(path=str(out / f"{name}.png"), full_page=True)
 
 
-def main(out_dir="screenshots"):
+@contextmanager
+def payment_emulator():
+    """localstripe on a free loopback port for the pay pages."""
+    from marketplace.payments import localstripe
+
+    port = localstripe.free_port()
+    process = localstripe.start(port)
+    try:
+        localstripe.wait_ready(f"http://127.0.0.1:{port}", process=process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        localstripe.stop(process)
+
+
+def main(out_dir="screenshots", *only):
+    """Shoot every page, or only those whose name starts with one of `only`."""
     out = Path(out_dir)
-    with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
-        app = build_app(folder)
+    with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright, payment_emulator() as stripe:
+        app = build_app(folder, stripe)
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         with LiveServer(app) as server:
             for width_name, (width, height) in WIDTHS.items():
                 (out / width_name).mkdir(parents=True, exist_ok=True)
                 for email, name, path in PAGES:
+                    if only and not name.startswith(only):
+                        continue
                     context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+                    if "{order}" in path:
+                        path = path.replace("{order}", new_order(app, email))
                     shoot(context.new_page(), server.url, out / width_name, email, name, path)
                     context.close()
         browser.close()

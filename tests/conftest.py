@@ -12,6 +12,8 @@ from marketplace.auth import credit_code
 from marketplace.extensions import db
 from tests.databases import databases_for_run
 
+pytest_plugins = ["tests.vouchers.fixtures", "tests.payments.fixtures"]
+
 PASSWORD = "test-pass-123"
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -49,6 +51,8 @@ def config_for_tests(database_url, tmp_path):
         "RATELIMIT_STORAGE_URI": "memory://",
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
+        # Never Stripe itself: a closed loopback port unless a test asks for localstripe (stripe_app).
+        "STRIPE_API_BASE": "http://127.0.0.1:9", "STRIPE_MAX_NETWORK_RETRIES": 0,
     }
 
 
@@ -107,7 +111,7 @@ def make_org(app):
     def make(kind="enterprise", status=OrgStatus.APPROVED, **fields):
         code = credit_code.complete(f"9135020{next(_codes):07d}MA0"[:17])
         values = {"legal_name": f"测试{kind}{code[-4:]}有限公司", "credit_code": code,
-                  "legal_representative": "张三", "city": "厦门", "contact_name": "李四",
+                  "legal_representative": f"法人{code[-5:]}", "city": "厦门", "contact_name": "李四",
                   "contact_phone": "0592-5555555", **fields}
         organisation = Organisation(kind=kind, status=status, **values)
         db.session.add(organisation)

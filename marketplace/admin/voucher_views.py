@@ -8,25 +8,14 @@ from marketplace import ledger
 from marketplace.admin.views import bp
 from marketplace.auth.decorators import admin_required
 from marketplace.auth.forms import ConfirmForm, RejectForm
-from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import apply_domain_error
-from marketplace.ledger import run_in_transaction
+from marketplace.forms import attempt
 from marketplace.notifications.models import OutboxMail
 from marketplace.pagination import paginate
 from marketplace.vouchers import services
 from marketplace.vouchers.forms import ApproveForm, BatchUploadForm, ProgramForm, RevokeForm
 from marketplace.vouchers.models import IssueBatch, IssueBatchRow, Voucher, VoucherApplication, VoucherProgram
 from marketplace.vouchers.rules import STATUS_LABELS
-
-
-def attempt(form, work):
-    """Run one service call as the request's unit of work; a refusal lands on the form."""
-    try:
-        return run_in_transaction(db.session, work), True
-    except DomainError as error:
-        apply_domain_error(form, error)
-        return None, False
 
 
 @bp.route("/programs")

@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, FieldList, FormField, IntegerField, SelectField, StringField, \
     TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, NumberRange, Optional, ValidationError
 
 from marketplace.catalog.models import QUALIFICATION_KINDS
@@ -21,7 +22,7 @@ class ProfileForm(FlaskForm):
 
 
 class QualificationForm(FlaskForm):
-    kind = SelectField(_l("Type"), choices=[(key, _l(label)) for key, label in QUALIFICATION_KINDS.items()],
+    kind = SelectField(_l("Type"), choices=[SelectChoice(key, _l(label)) for key, label in QUALIFICATION_KINDS.items()],
                        validators=[required()])
     number = StringField(_l("Certificate number"), filters=[strip], validators=[required(), length(80)])
     issuer = StringField(_l("Issued by"), filters=[strip], validators=[required(), length(100)])
@@ -49,7 +50,7 @@ class ListingForm(FlaskForm):
     category = SelectField(_l("Category"), choices=[], validators=[required()])
     summary = StringField(_l("Summary"), filters=[strip], validators=[length(300)],
                           description=_l("One sentence shown on the listing cards."))
-    description = TextAreaField(_l("Description"), filters=[strip], validators=[length(20000)],
+    description = TextAreaField(_l("Service description"), filters=[strip], validators=[length(20000)],
                                 description=_l("Markdown: **bold**, lists with -, links. HTML is not allowed."))
     tags = StringField(_l("Tags"), filters=[strip], validators=[length(300)],
                        description=_l("Separate tags with semicolons, e.g. 专利;发明;PCT."))

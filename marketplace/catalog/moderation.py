@@ -111,7 +111,7 @@ def revision_fields(revision):
                          + (f"\n  {p.includes}" if p.includes else "") for p in revision.packages)
     return [
         (N_("Title"), revision.title), (N_("Category"), revision.category.slug),
-        (N_("Summary"), revision.summary), (N_("Description"), revision.description),
+        (N_("Summary"), revision.summary), (N_("Service description"), revision.description),
         (N_("Tags"), revision.tags.replace(";", "; ")), (N_("City"), revision.city),
         (N_("Service area"), revision.service_area), (N_("Delivery time"), revision.delivery_time),
         (N_("Voucher eligible"), "✓" if revision.voucher_eligible else "✗"),

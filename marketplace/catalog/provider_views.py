@@ -4,6 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from marketplace.auth.decorators import role_required
 from marketplace.auth.forms import ConfirmForm
@@ -31,9 +32,9 @@ def category_choices(top_only=False):
     query = select(Category).order_by(Category.parent_id.is_not(None), Category.position)
     choices = []
     for category in db.session.scalars(query.where(Category.parent_id.is_(None))):
-        choices.append((category.slug, category.name))
+        choices.append(SelectChoice(category.slug, category.name))
         if not top_only:
-            choices += [(child.slug, f"— {child.name}") for child in category.children]
+            choices += [SelectChoice(child.slug, f"— {child.name}") for child in category.children]
     return choices
 
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from marketplace.auth.models import Organisation, OrgKind, User
+from marketplace.auth.models import Organisation, OrgKind
 from marketplace.catalog import uploads
 from marketplace.catalog.models import QUALIFICATION_KINDS, AdmissionEvent, AdmissionStatus, Category, \
     Listing, ListingStatus, OutboxAction, ProviderProfile, Qualification
@@ -73,6 +73,8 @@ def save_profile(actor, data: ProfileData):
         Category.slug.in_(data.category_slugs), Category.parent_id.is_(None))))
     if len(categories) != len(set(data.category_slugs)):
         raise ValidationFailed(N_("Choose categories from the list."), field="categories")
+    if data.website and not data.website.lower().startswith(("http://", "https://")):
+        raise ValidationFailed(N_("Enter a web address starting with http:// or https://."), field="website")
     profile.description, profile.city, profile.website = data.description, data.city, data.website
     profile.categories = categories
     db.session.flush()
@@ -212,10 +214,18 @@ def unpublish_all(organisation_id, reason):
     db.session.flush()
 
 
+OPEN_ORDER_STATES = ("placed", "paid", "accepted", "delivered", "disputed")
+
+
 def enterprises_with_open_orders(organisation):
-    """Enterprises with an order in progress with this provider. Orders do not exist yet (issue 7),
-    so this is empty; the orders feature replaces the body with its query."""
-    return []
+    """Enterprises with an order still in progress with this provider (not yet completed,
+    cancelled, rejected or refunded): they are told when the provider is suspended."""
+    from marketplace.orders.models import Order
+
+    open_orders = select(Order.enterprise_id).where(Order.provider_id == organisation.id,
+                                                    Order.status.in_(OPEN_ORDER_STATES))
+    return list(db.session.scalars(select(Organisation).where(Organisation.id.in_(open_orders))
+                                   .order_by(Organisation.id)))
 
 
 def notify_enterprises_with_open_orders(organisation, reason):
@@ -264,7 +274,3 @@ def public_profile(organisation_id):
     if profile is None:
         raise NotFound(N_("This provider is not in the provider register."))
     return profile
-
-
-def provider_users(organisation_id):
-    return list(db.session.scalars(select(User).where(User.organisation_id == organisation_id)))

@@ -12,7 +12,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import exists, select
 
 from marketplace.catalog.models import Listing, ListingImage, ListingStatus, StoredFile
-from marketplace.errors import ValidationFailed
+from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import N_
 
@@ -145,7 +145,21 @@ def can_view(stored, viewer):
         return True
     if viewer is None or not viewer.is_authenticated:
         return False
-    return viewer.is_admin or viewer.organisation_id == stored.organisation_id
+    if viewer.is_admin or viewer.organisation_id == stored.organisation_id:
+        return True
+    if stored.purpose == "order":  # delivery reports and thread attachments: both parties of the order
+        from marketplace.orders.files import shared_with
+
+        return shared_with(stored, viewer)
+    return False
+
+
+def open_stored(name):
+    """The stored bytes, read whole (files are small) so no handle outlives the request."""
+    path = upload_dir() / name
+    if path.parent != upload_dir() or not path.is_file():
+        raise NotFound()
+    return io.BytesIO(path.read_bytes())
 
 
 def get_file(token):

@@ -2,15 +2,26 @@
 import re
 from pathlib import PurePath
 
-from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
+from flask import Blueprint, abort, current_app, render_template, request, send_file
 from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict
 
 from marketplace.catalog import providers, queries, uploads
 from marketplace.catalog.markdown import render_markdown
+from marketplace.errors import handle_http_exception
 from marketplace.pagination import paginate
 
 bp = Blueprint("catalog", __name__)
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+@bp.app_errorhandler(413)
+def upload_too_large(error):
+    """The body was refused unread, so forms built while rendering the error page (the logout
+    button's CSRF token) must not try to parse it again, or the 413 page itself fails as a 500."""
+    request.__dict__["form"] = ImmutableMultiDict()
+    request.__dict__["files"] = ImmutableMultiDict()
+    return handle_http_exception(error)
 
 
 @bp.app_template_filter("markdown")
@@ -68,7 +79,7 @@ def file(token, variant):
         abort(404)
     is_pdf = stored.content_type == "application/pdf"
     download_name = PurePath(stored.original_name).stem + PurePath(name).suffix
-    response = send_from_directory(current_app.config["UPLOAD_DIR"], name, as_attachment=is_pdf,
+    response = send_file(uploads.open_stored(name), as_attachment=is_pdf,
                                    download_name=download_name,
                                    mimetype="image/jpeg" if variant == "thumb" else stored.content_type,
                                    max_age=3600)

@@ -18,10 +18,11 @@ from sqlalchemy.orm.util import identity_key
 
 from marketplace.database import utcnow
 from marketplace.ledger import chain
-from marketplace.ledger.errors import (AccountClosed, AccountNotFound, CreditLimitExceeded,
+from marketplace.ledger.errors import (AccountNotFound, CreditLimitExceeded,
                                        IdempotencyConflict, InsufficientFunds, LedgerMismatch,
                                        SameAccount)
 from marketplace.ledger.models import GENESIS_HASH, RELEASING_KINDS, Account, LedgerHead, Transfer
+from marketplace.i18n import N_
 from marketplace.money import format_fen
 
 accounts = Account.__table__
@@ -33,6 +34,7 @@ STATE_COLUMNS = [accounts.c[name] for name in (
     "id", "code", "ledger", "kind", *TOTALS, "debits_must_not_exceed_credits",
     "credits_must_not_exceed_debits", "closed")]
 GUARD_CONSTRAINTS = ("debits_within_credits", "credits_within_debits")
+REFUSED_BY_DATABASE = N_("The database refused a transfer that would overdraw a guarded account.")
 
 apply_deltas = (
     update(accounts).where(accounts.c.id == bindparam("account_id"))
@@ -77,8 +79,13 @@ class TransferRecord:
 
 RECORD_FIELDS = tuple(field.name for field in fields(TransferRecord))
 RECORD_COLUMNS = [transfers.c[name] for name in RECORD_FIELDS]
-KEY_LOOKUP = select(transfers.c.id).where(
-    transfers.c.idempotency_key == bindparam("lookup_key")).scalar_subquery().label("found")
+# Statements on the hot path are built once, so SQLAlchemy's compiled cache is hit directly.
+LOCK_ACCOUNTS = (select(*STATE_COLUMNS).where(accounts.c.id.in_(bindparam("ids", expanding=True)))
+                 .order_by(accounts.c.id).with_for_update(of=accounts))
+LOCK_ACCOUNTS_AND_FIND_KEY = LOCK_ACCOUNTS.add_columns(
+    select(transfers.c.id).where(transfers.c.idempotency_key == bindparam("lookup_key"))
+    .scalar_subquery().label("found"))
+LOCK_HEAD = select(head.c.sequence, head.c.hash).where(head.c.id == 1).with_for_update()
 
 
 class AccountState:
@@ -145,6 +152,7 @@ class Posting:
     def lock(self, refs, key=None):
         """Lock accounts given by id or code (ascending id order); returns {ref: AccountState}.
         With `key`, the same statement looks the idempotency key up (see `existing`)."""
+        refs = [getattr(ref, "id", ref) for ref in refs]  # Account objects stand for their id
         codes = {ref for ref in refs if isinstance(ref, str)}
         by_code = dict(self.connection.execute(
             select(accounts.c.code, accounts.c.id).where(accounts.c.code.in_(codes))).all()) \
@@ -162,11 +170,11 @@ class Posting:
         return result
 
     def _lock_ids(self, ids, key):
-        statement = select(*STATE_COLUMNS).where(accounts.c.id.in_(ids)).order_by(accounts.c.id)
-        if key is not None:
-            statement = statement.add_columns(KEY_LOOKUP)
-        rows = self.connection.execute(statement.with_for_update(of=accounts),
-                                       {"lookup_key": key}).all()
+        if key is None:
+            rows = self.connection.execute(LOCK_ACCOUNTS, {"ids": ids}).all()
+        else:
+            rows = self.connection.execute(LOCK_ACCOUNTS_AND_FIND_KEY,
+                                           {"ids": ids, "lookup_key": key}).all()
         self.accounts.update((row[0], AccountState(row)) for row in rows)
         if key is not None and rows and rows[0][-1] is None:
             # Absent when the statement began. A duplicate committed while we waited for the
@@ -218,7 +226,7 @@ class Posting:
                 self.connection.execute(move_head, {"head_sequence": last[0], "head_hash": last[1]})
         except IntegrityError as error:
             if any(name in str(error.orig) for name in GUARD_CONSTRAINTS):
-                raise InsufficientFunds(code="?", available="?", amount="?") from error
+                raise InsufficientFunds(REFUSED_BY_DATABASE) from error
             raise
         records = [TransferRecord.from_mapping(row) for row in self.rows]
         self.rows = []
@@ -234,8 +242,7 @@ class Posting:
         return sequence, prev_hash
 
     def _lock_head(self):
-        row = self.connection.execute(
-            select(head.c.sequence, head.c.hash).where(head.c.id == 1).with_for_update()).first()
+        row = self.connection.execute(LOCK_HEAD).first()
         if row is None:  # only for databases built without the migration, which inserts it
             self.connection.execute(head.insert().values(id=1, sequence=0, hash=GENESIS_HASH))
             return 0, GENESIS_HASH

@@ -2,8 +2,10 @@
 its payment record and its voucher hold can commit together; standalone callers wrap them in
 `run_in_transaction`. Accounts are given by id or code; money is integer fen.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+
+from sqlalchemy import exists, select
 
 from marketplace.database import utcnow
 from marketplace.ledger import chain
@@ -14,7 +16,6 @@ from marketplace.ledger.errors import (AccountClosed, AlreadyReversed, HoldAlrea
 from marketplace.ledger.models import RELEASING_KINDS, TransferKind
 from marketplace.ledger.posting import Posting, new_key, replay, transfers
 from marketplace.money import MAX_FEN, format_fen
-from sqlalchemy import exists, select
 
 # Kinds only the dedicated operations may write.
 OPERATION_KINDS = frozenset({TransferKind.HOLD, TransferKind.POST, TransferKind.VOID,
@@ -27,7 +28,7 @@ RESOLVED_AS = {"post": "posted", "void": "voided", "expire": "expired"}
 class TransferRequest:
     """One transfer to write: single-phase, or a hold when `pending` is true."""
 
-    debit: int | str
+    debit: int | str  # account id, code, or Account
     credit: int | str
     amount: int
     kind: str
@@ -49,6 +50,13 @@ class TransferRequest:
             raise UnknownKind(kind=self.kind)
         if self.timeout_at is not None and (not self.pending or self.timeout_at.tzinfo is None):
             raise ValueError("timeout_at must be an aware datetime on a hold")
+
+    def by_id(self):
+        """The same request with Account objects replaced by their ids."""
+        if isinstance(self.debit, (int, str)) and isinstance(self.credit, (int, str)):
+            return self
+        return replace(self, debit=getattr(self.debit, "id", self.debit),
+                       credit=getattr(self.credit, "id", self.credit))
 
     def columns(self, key, request_hash):
         return {"pending": self.pending, "timeout_at": self.timeout_at, "actor_id": self.actor_id,
@@ -87,6 +95,7 @@ def batch(session, requests):
     for request in requests:
         request.validate()
     posting = Posting(session)
+    requests = [request.by_id() for request in requests]
     states = posting.lock([ref for r in requests for ref in (r.debit, r.credit)],
                           key=requests[0].key if len(requests) == 1 else None)
     keyed = [(r, r.key or new_key(), r.hash(states[r.debit].id, states[r.credit].id))

@@ -15,9 +15,19 @@ from marketplace.vouchers.programs import ProgramData
 RATIO_ITEM = re.compile(r"^\s*([a-z]+)\s*[=:：]\s*(\d{1,3}(?:\.\d{1,2})?)\s*%?\s*$")
 
 
+class IsoDateField(DateField):
+    """A YYYY-MM-DD date whose format error says what to type."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(_l("Enter a date (YYYY-MM-DD).")) from error
+
+
 def date_field(label):
-    return DateField(label, validators=[InputRequired(message=_l("Enter a date (YYYY-MM-DD)."))],
-                     format="%Y-%m-%d")
+    return IsoDateField(label, validators=[InputRequired(message=_l("Enter a date (YYYY-MM-DD)."))],
+                        format="%Y-%m-%d")
 
 
 class ProgramForm(FlaskForm):

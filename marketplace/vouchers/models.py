@@ -23,7 +23,7 @@ class ApplicationStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-PROGRAM_STATUS_LABELS = {"draft": N_("Draft"), "open": N_("Open"), "closed": N_("Closed")}
+PROGRAM_STATUS_LABELS = {"draft": N_("Draft"), "open": N_("Open for applications"), "closed": N_("Closed")}
 APPLICATION_STATUS_LABELS = {"pending": N_("Pending review"), "approved": N_("Approved"),
                              "rejected": N_("Rejected")}
 ENTERPRISE_FLAGS = {"high_tech": N_("National high-tech enterprise"), "sme": N_("Technology-based SME")}

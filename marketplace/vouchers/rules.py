@@ -99,4 +99,10 @@ def voucher_status(voucher, available, held, today):
         return "expired"
     if available == 0 and held == 0:
         return "used_up"
-    return "active" if available == voucher.face_value else "partly_used"
+    return "active" if available == voucher.face_value_fen else "partly_used"
+
+
+def percent_text(bp):
+    """3500 → '35%', 3550 → '35.5%' (basis points shown without floats)."""
+    whole, rest = divmod(int(bp), 100)
+    return f"{whole}.{rest:02d}".rstrip("0").rstrip(".") + "%"

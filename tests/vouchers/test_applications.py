@@ -10,7 +10,7 @@ from marketplace.extensions import db
 from marketplace.vouchers import errors, numbers, services
 from marketplace.vouchers.models import Voucher, VoucherApplication
 from marketplace.vouchers.rules import local_date
-from tests.vouchers.conftest import assert_reconciled
+from tests.vouchers.fixtures import assert_reconciled
 
 
 def count(model):

@@ -5,7 +5,7 @@ from marketplace.extensions import db
 from marketplace.vouchers import services
 from marketplace.vouchers.errors import BadUpload
 from marketplace.vouchers.models import IssueBatchRow, Voucher
-from tests.vouchers.conftest import assert_reconciled
+from tests.vouchers.fixtures import assert_reconciled
 
 
 @pytest.fixture

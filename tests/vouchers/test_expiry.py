@@ -10,7 +10,7 @@ from marketplace.extensions import db
 from marketplace.notifications.models import Notification
 from marketplace.vouchers import errors, services
 from marketplace.vouchers.rules import SHANGHAI
-from tests.vouchers.conftest import assert_reconciled
+from tests.vouchers.fixtures import assert_reconciled
 
 
 def at_shanghai(day, hour=0, minute=0, second=0):

@@ -10,7 +10,7 @@ from marketplace.extensions import db
 from marketplace.notifications.models import Notification
 from marketplace.vouchers import services
 from marketplace.vouchers.errors import ProgramLocked
-from tests.vouchers.conftest import assert_reconciled
+from tests.vouchers.fixtures import assert_reconciled
 
 
 def test_opening_funds_the_budget_once_through_the_ledger(make_program, admin):

@@ -193,8 +193,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_vouchers_organisation_id'), ['organisation_id'], unique=False)
 
     with op.batch_alter_table('organisations', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('is_high_tech', sa.Boolean(), server_default=sa.text('0'), nullable=False))
-        batch_op.add_column(sa.Column('is_sme', sa.Boolean(), server_default=sa.text('0'), nullable=False))
+        batch_op.add_column(sa.Column('is_high_tech', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('is_sme', sa.Boolean(), server_default=sa.false(), nullable=False))
 
     # ### end Alembic commands ###
 

@@ -1,0 +1,76 @@
+"""Admin pages of search: the synonym table and the index status (with a rebuild button)."""
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from marketplace.admin.views import bp
+from marketplace.auth.decorators import admin_required
+from marketplace.auth.forms import ConfirmForm
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.forms import apply_domain_error
+from marketplace.search import indexer, services
+from marketplace.search.forms import SynonymForm
+from marketplace.search.models import Synonym
+
+
+def render_synonyms(form, edit_id=None, edit_form=None, status=200):
+    synonyms = list(db.session.scalars(select(Synonym).order_by(Synonym.id)))
+    return render_template("admin/search_synonyms.html", synonyms=synonyms, form=form, edit_id=edit_id,
+                           edit_form=edit_form, delete_form=ConfirmForm(), index=indexer.index_status()), status
+
+
+@bp.route("/search/synonyms", methods=["GET", "POST"])
+@admin_required
+def search_synonyms():
+    form = SynonymForm()
+    if form.validate_on_submit():
+        try:
+            services.create_synonym(current_user, form.terms.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Synonym group added. Searches use it at once."), "success")
+            return redirect(url_for("admin.search_synonyms"))
+    return render_synonyms(form, status=422 if form.errors else 200)
+
+
+@bp.route("/search/synonyms/<int:synonym_id>", methods=["GET", "POST"])
+@admin_required
+def search_synonyms_edit(synonym_id):
+    synonym = services.get_synonym(synonym_id)
+    edit_form = SynonymForm(obj=synonym)
+    if edit_form.validate_on_submit():
+        try:
+            services.update_synonym(current_user, synonym_id, edit_form.terms.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(edit_form, error)
+        else:
+            db.session.commit()
+            flash(_("Synonym group saved."), "success")
+            return redirect(url_for("admin.search_synonyms"))
+    return render_synonyms(SynonymForm(formdata=None), synonym_id, edit_form, 422 if edit_form.errors else 200)
+
+
+@bp.route("/search/synonyms/<int:synonym_id>/delete", methods=["POST"])
+@admin_required
+def search_synonyms_delete(synonym_id):
+    if ConfirmForm().validate_on_submit():
+        services.delete_synonym(current_user, synonym_id)
+        db.session.commit()
+        flash(_("Synonym group removed."), "info")
+    return redirect(url_for("admin.search_synonyms"))
+
+
+@bp.route("/search/reindex", methods=["POST"])
+@admin_required
+def search_reindex():
+    if ConfirmForm().validate_on_submit():
+        count = indexer.rebuild(reason="admin")
+        db.session.rollback()
+        flash(_("The search index was rebuilt with %(n)d listings.", n=count), "success")
+    return redirect(url_for("admin.search_synonyms"))

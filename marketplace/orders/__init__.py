@@ -1,0 +1,1 @@
+from marketplace.orders import quote_views, views  # noqa: F401

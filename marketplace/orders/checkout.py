@@ -1,0 +1,131 @@
+"""Quote and place an order: price snapshot, voucher holds and the cash share, in one transaction."""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from marketplace import ledger
+from marketplace.catalog.models import AdmissionStatus, Listing, ListingPackage, ProviderProfile
+from marketplace.catalog.queries import public_listing
+from marketplace.database import utcnow
+from marketplace.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from marketplace.extensions import db
+from marketplace.i18n import N_
+from marketplace.orders import lifecycle
+from marketplace.orders.models import Order, OrderEvent, OrderStatus, OrderVoucher
+from marketplace.orders.pricing import split
+from marketplace.vouchers.rules import end_of_day, local_date
+
+
+class VoucherBalanceChanged(InvalidState):
+    message = N_("Your voucher balance changed while you were ordering. Review the new quote and confirm again.")
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What is being bought: a published listing's package (or an accepted quote's price)."""
+
+    listing: Listing
+    package: ListingPackage | None
+    price: int
+    delivery_days: int | None
+    package_name: str
+
+
+def top_category(revision):
+    category = revision.category
+    return category.parent.slug if category.parent_id else category.slug
+
+
+def provider_admitted_at(provider_id):
+    return db.session.scalar(select(ProviderProfile.admitted_at).where(
+        ProviderProfile.organisation_id == provider_id, ProviderProfile.status == AdmissionStatus.ADMITTED))
+
+
+def offer_for(listing_id, package_id):
+    """The package of a published listing. Raises NotFound (unpublished a second ago included)."""
+    listing = public_listing(listing_id)
+    revision = listing.published_revision
+    if revision.price_on_request:
+        raise InvalidState(N_("This service is priced on request: ask the provider for a quote first."))
+    package = next((p for p in revision.packages if p.id == package_id), None)
+    if package is None:
+        raise NotFound(N_("This package is no longer offered. Choose another one on the service page."))
+    return Offer(listing, package, package.price_fen, package.delivery_days, package.name)
+
+
+def require_buyer(actor, offer):
+    if actor is None or actor.role != "enterprise":
+        raise PermissionDenied(N_("Only enterprises can order services."))
+    if not actor.can_trade:
+        raise PermissionDenied(N_("Your enterprise must be verified before it can order."))
+    if actor.organisation_id == offer.listing.provider_id:
+        raise PermissionDenied()
+
+
+def quote(actor, offer, now=None):
+    """The split of the offer's price for this enterprise, without writing anything."""
+    require_buyer(actor, offer)
+    revision = offer.listing.published_revision
+    return split(actor.organisation, offer.listing.provider, top_category(revision), offer.price,
+                 revision.voucher_eligible, provider_admitted_at(offer.listing.provider_id), now or utcnow())
+
+
+def place_order(actor, offer, request_key, now=None):
+    """Place the order with its voucher holds. A repeated request_key returns the first order.
+    Raises PermissionDenied, NotFound, InvalidState, VoucherBalanceChanged."""
+    existing = db.session.scalar(select(Order).where(Order.request_key == request_key))
+    if existing is not None:
+        if existing.buyer_id != getattr(actor, "id", None):
+            raise ValidationFailed(N_("This form was already used. Reload the page."))
+        return existing
+    now = now or utcnow()
+    split_ = quote(actor, offer, now)
+    order = new_order(actor, offer, split_, request_key, now)
+    hold_vouchers(order, split_, actor)
+    if order.cash_fen == 0:
+        lifecycle.transition(order, "pay", None, note="voucher share covers the whole price")
+    return order
+
+
+def new_order(actor, offer, split_, request_key, now):
+    revision = offer.listing.published_revision
+    order = Order(
+        number="pending", request_key=request_key, enterprise_id=actor.organisation_id, buyer_id=actor.id,
+        provider_id=offer.listing.provider_id, listing_id=offer.listing.id,
+        package_id=offer.package.id if offer.package else None, category=top_category(revision),
+        snapshot={"title": revision.title, "package": offer.package_name, "delivery_days": offer.delivery_days,
+                  "provider": offer.listing.provider.legal_name, "revision_id": revision.id},
+        price_fen=split_.price, voucher_fen=split_.voucher, cash_fen=split_.cash,
+        program_id=split_.program.id if split_.voucher else None, voucher_note=reasons_text(split_),
+        status=OrderStatus.PLACED, created_at=now, due_at=lifecycle.deadline(OrderStatus.PLACED))
+    db.session.add(order)
+    db.session.flush()
+    order.number = f"TO{local_date(now):%Y%m%d}{order.id:06d}"
+    db.session.add(OrderEvent(order_id=order.id, action="place", to_status=order.status, actor_id=actor.id))
+    return order
+
+
+def reasons_text(split_):
+    """Stored as msgid|json lines so the order page can show them in the reader's language."""
+    import json
+
+    return "\n".join(json.dumps([message, params], ensure_ascii=False) for message, params in split_.reasons)
+
+
+def hold_vouchers(order, split_, actor):
+    """Hold each voucher's part (voucher → the provider's receivable) until redeem_by."""
+    if not split_.uses:
+        return
+    program = split_.program
+    receivable = ledger.open_receivable_account(db.session, program.id, program.code, order.provider_id)
+    for use in split_.uses:
+        try:
+            held = ledger.hold(db.session, use.voucher.account_id, receivable.id, use.amount,
+                               key=f"order:{order.id}:hold:{use.voucher.id}", timeout_at=end_of_day(program.redeem_by),
+                               order_id=order.id, voucher_id=use.voucher.id, actor_id=actor.id,
+                               memo=f"{order.number} {order.snapshot['title']}"[:200])
+        except ledger.InsufficientFunds as error:
+            raise VoucherBalanceChanged() from error
+        db.session.add(OrderVoucher(order_id=order.id, voucher_id=use.voucher.id, amount_fen=use.amount,
+                                    hold_id=held.id))
+    db.session.flush()

@@ -1,0 +1,65 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, IntegerField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+from marketplace.forms import YuanField, length, required, strip
+
+
+class PlaceOrderForm(FlaskForm):
+    listing_id = HiddenField(validators=[InputRequired()])
+    package_id = HiddenField(validators=[InputRequired()])
+    # One per rendered checkout page: a double-clicked confirm finds the order it already placed.
+    request_key = HiddenField(validators=[InputRequired()])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), filters=[strip], validators=[required(), length(2000)])
+
+
+class OptionalReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (optional)"), filters=[strip], validators=[length(2000)])
+
+
+class DeliverForm(FlaskForm):
+    report = FileField(_l("Delivery report (PDF or image)"))
+    note = TextAreaField(_l("Note to the buyer"), filters=[strip], validators=[length(2000)])
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField(_l("Message"), filters=[strip], validators=[length(4000)])
+    attachment = FileField(_l("Attachment (PDF or image, optional)"))
+
+
+class ReviewForm(FlaskForm):
+    rating = RadioField(_l("Rating"), coerce=int, validators=[InputRequired(message=_l("Choose 1 to 5 stars."))],
+                        choices=[SelectChoice(n, "★" * n) for n in range(5, 0, -1)])
+    body = TextAreaField(_l("Your review"), filters=[strip], validators=[length(4000)])
+
+
+class ReplyForm(FlaskForm):
+    reply = TextAreaField(_l("Your reply"), filters=[strip], validators=[required(), length(4000)])
+
+
+class ResolveForm(FlaskForm):
+    outcome = RadioField(_l("Decision"), validators=[InputRequired()],
+                         choices=[SelectChoice("post", _l("Pay the provider (post the voucher share)")),
+                                  SelectChoice("refund", _l("Refund the buyer (release the vouchers, refund the cash)"))])
+    voucher = YuanField(_l("Voucher share to post (yuan; empty = all)"), validators=[Optional()])
+    reason = TextAreaField(_l("Reason"), filters=[strip], validators=[required(), length(2000)])
+
+
+class QuoteRequestForm(FlaskForm):
+    request = TextAreaField(_l("What do you need?"), filters=[strip], validators=[required(), length(2000)])
+
+
+class QuoteForm(FlaskForm):
+    price = YuanField(_l("Price (yuan)"), validators=[InputRequired(message=_l("This field is required."))])
+    delivery_days = IntegerField(_l("Delivery time (days)"), validators=[Optional(), NumberRange(1, 3650)])
+    note = TextAreaField(_l("Note"), filters=[strip], validators=[length(2000)])
+
+
+class AcceptQuoteForm(FlaskForm):
+    request_key = HiddenField(validators=[InputRequired()])

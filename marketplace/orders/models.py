@@ -1,0 +1,186 @@
+"""Orders: a snapshot of what was bought, the voucher holds behind it, its timeline, thread and review."""
+import enum
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.database import UTCDateTime, utcnow
+from marketplace.extensions import db
+from marketplace.i18n import N_
+
+
+class OrderStatus(enum.StrEnum):
+    PLACED = "placed"
+    PAID = "paid"
+    ACCEPTED = "accepted"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    REDEEMED = "redeemed"
+    SETTLED = "settled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    DISPUTED = "disputed"
+    REFUNDED = "refunded"
+
+
+STATUS_LABELS = {
+    "placed": N_("Awaiting payment"), "paid": N_("Paid, awaiting the provider"), "accepted": N_("In progress"),
+    "delivered": N_("Delivered, awaiting acceptance"), "completed": N_("Completed"), "redeemed": N_("Redemption requested"),
+    "settled": N_("Settled"), "cancelled": N_("Cancelled"), "rejected": N_("Rejected by the provider"),
+    "disputed": N_("In dispute"), "refunded": N_("Refunded"),
+}
+
+
+def status_check():
+    return "status IN (" + ", ".join(f"'{s.value}'" for s in OrderStatus) + ")"
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("price_fen >= 0 AND voucher_fen >= 0 AND cash_fen >= 0", name="amounts_not_negative"),
+        CheckConstraint("voucher_fen + cash_fen = price_fen", name="shares_add_up"),
+        CheckConstraint(status_check(), name="status"),
+        Index("ix_orders_enterprise_status", "enterprise_id", "status"),
+        Index("ix_orders_provider_status", "provider_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    # The checkout form's one-time key: a double-clicked confirm finds the first order.
+    request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), index=True)
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("listing_packages.id"))
+    snapshot: Mapped[dict] = mapped_column(JSON)  # title, package, category, provider name, delivery days
+    category: Mapped[str] = mapped_column(String(40))
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    voucher_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    cash_fen: Mapped[int] = mapped_column(BigInteger)
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("voucher_programs.id"))
+    voucher_note: Mapped[str] = mapped_column(Text, default="")  # why the voucher share is what it is
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PLACED)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[object | None] = mapped_column(UTCDateTime, index=True)  # deadline of the current state
+    delivered_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    delivery_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    delivery_note: Mapped[str] = mapped_column(Text, default="")
+
+    enterprise = relationship("Organisation", foreign_keys=[enterprise_id])
+    provider = relationship("Organisation", foreign_keys=[provider_id])
+    buyer = relationship("User")
+    program = relationship("VoucherProgram")
+    holds = relationship("OrderVoucher", back_populates="order", order_by="OrderVoucher.id")
+    events = relationship("OrderEvent", back_populates="order", order_by="OrderEvent.id")
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS[self.status]
+
+
+class OrderVoucher(db.Model):
+    """The part of one voucher held (then posted or voided) for an order."""
+
+    __tablename__ = "order_vouchers"
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),
+                      UniqueConstraint("order_id", "voucher_id", name="uq_order_vouchers_order_voucher"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    hold_id: Mapped[int] = mapped_column(ForeignKey("ledger_transfers.id"), unique=True)
+    posted_fen: Mapped[int | None] = mapped_column(BigInteger)
+
+    order = relationship("Order", back_populates="holds")
+    voucher = relationship("Voucher")
+
+
+class OrderEvent(db.Model):
+    """One transition on an order's timeline (append-only)."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+    order = relationship("Order", back_populates="events")
+    actor = relationship("User")
+
+
+class OrderMessage(db.Model):
+    __tablename__ = "order_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+    author = relationship("User")
+    file = relationship("StoredFile")
+
+
+class Review(db.Model):
+    __tablename__ = "reviews"
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    body: Mapped[str] = mapped_column(Text, default="")
+    reply: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    replied_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+    author = relationship("User")
+
+
+class Affiliation(db.Model):
+    """A related-party relationship declared or recorded by an admin: blocks vouchers between the two."""
+
+    __tablename__ = "affiliations"
+    __table_args__ = (UniqueConstraint("organisation_a_id", "organisation_b_id", name="uq_affiliations_pair"),
+                      CheckConstraint("organisation_a_id < organisation_b_id", name="ordered_pair"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_a_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    organisation_b_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Quote(db.Model):
+    """Price on request: the enterprise asks, the provider quotes, the enterprise accepts (→ an order)."""
+
+    __tablename__ = "quotes"
+    __table_args__ = (CheckConstraint("status IN ('requested', 'quoted', 'accepted', 'declined')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    request: Mapped[str] = mapped_column(Text)
+    price_fen: Mapped[int | None] = mapped_column(BigInteger)
+    delivery_days: Mapped[int | None] = mapped_column(Integer)
+    provider_note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="requested")
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    quoted_at: Mapped[object | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+from marketplace.payments import views  # noqa: F401

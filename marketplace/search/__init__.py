@@ -1,0 +1,1 @@
+from marketplace.search import views  # noqa: F401

@@ -1,0 +1,253 @@
+"""The search backend interface and its Whoosh implementation.
+
+Readers open a searcher on the live index generation; only the indexer writes (one per host,
+under a file lock), and `rebuild` builds a new directory beside the live one and swaps a
+symlink atomically, so readers always see a complete index."""
+import gc
+import logging
+import os
+import shutil
+import time
+import warnings
+from dataclasses import dataclass, field
+from threading import Lock
+
+from whoosh import fields, index, sorting
+from whoosh import query as Q
+
+from marketplace.search import query as queries
+from marketplace.search.analysis import BigramAnalyzer, ChineseAnalyzer, LatinAnalyzer, PinyinAnalyzer
+from marketplace.search.highlight import highlights
+
+log = logging.getLogger(__name__)
+
+# (key, min fen inclusive, max fen inclusive or None)
+PRICE_BANDS = [("under-1k", 0, 99999), ("1k-5k", 100000, 499999), ("5k-20k", 500000, 1999999),
+               ("20k-plus", 2000000, None)]
+FACETS = ("category", "price", "voucher", "city", "verified")
+SORTS = ("relevance", "price_asc", "price_desc", "newest", "rating")
+ENOUGH = 3  # fewer hits than this from the strict pass → relaxed, then typo-tolerant pass
+NO_PRICE = 10**15
+
+
+class IndexUnavailable(Exception):
+    """The index is missing or unreadable; the indexer must rebuild it."""
+
+
+def schema():
+    words = ChineseAnalyzer()
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True), external_id=fields.STORED,
+        title=fields.TEXT(analyzer=words, stored=True), tags=fields.TEXT(analyzer=words, stored=True, phrase=False),
+        summary=fields.TEXT(analyzer=words, stored=True, phrase=False),
+        description=fields.TEXT(analyzer=words, stored=True),
+        provider=fields.TEXT(analyzer=words, stored=True, phrase=False),
+        title_pinyin=fields.TEXT(analyzer=PinyinAnalyzer(), phrase=False),
+        title_exact=fields.ID, latin=fields.TEXT(analyzer=LatinAnalyzer(), phrase=False), bigram=fields.TEXT(analyzer=BigramAnalyzer()),
+        bigram_title=fields.TEXT(analyzer=BigramAnalyzer()),
+        category=fields.ID(stored=True, sortable=True), category_top=fields.ID(stored=True, sortable=True),
+        city=fields.ID(stored=True, sortable=True), price_band=fields.ID(sortable=True),
+        voucher=fields.ID(stored=True, sortable=True), verified=fields.ID(stored=True, sortable=True),
+        price=fields.NUMERIC(stored=True, bits=64), price_asc=fields.NUMERIC(bits=64, sortable=True),
+        price_desc=fields.NUMERIC(bits=64, sortable=True, signed=True),
+        rating=fields.NUMERIC(float, stored=True, sortable=True), published=fields.NUMERIC(bits=64, stored=True, sortable=True),
+    )
+
+
+def price_band(price_fen):
+    if price_fen is None:
+        return "on-request"
+    return next(key for key, low, high in PRICE_BANDS if price_fen >= low and (high is None or price_fen <= high))
+
+
+def to_fields(doc):
+    """A listing document (plain dict, see documents.py) → the index's fields."""
+    price = doc.get("price_fen")
+    tags = doc.get("tags") or []
+    return {
+        "id": str(doc["id"]), "external_id": doc.get("external_id"), "title": doc["title"],
+        "tags": " ".join(tags), "summary": doc.get("summary") or "", "description": (doc.get("description") or "")[:4000],
+        "provider": doc.get("provider") or "", "title_pinyin": " ".join([doc["title"], *tags]),
+        "title_exact": queries.exact_key(doc["title"]),
+        "bigram": " ".join([doc["title"], *tags, doc.get("summary") or ""]),
+        "latin": " ".join([doc["title"], *tags, doc.get("summary") or "", (doc.get("description") or "")[:400]]),
+        "bigram_title": doc["title"], "category": doc.get("category") or "", "category_top": doc.get("category_top") or "",
+        "city": doc.get("city") or "", "price_band": price_band(price), "voucher": "1" if doc.get("voucher_eligible") else "0",
+        "verified": "1" if doc.get("verified") else "0", "price": -1 if price is None else price,
+        "price_asc": NO_PRICE if price is None else price, "price_desc": -1 if price is None else price,
+        "rating": float(doc.get("rating") or 0), "published": int(doc.get("published") or 0),
+    }
+
+
+@dataclass
+class SearchRequest:
+    q: str = ""
+    category: str = ""
+    voucher: bool | None = None
+    city: str = ""
+    verified: bool | None = None
+    min_price: int | None = None  # fen
+    max_price: int | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class SearchResult:
+    total: int = 0
+    page: int = 1
+    per_page: int = 20
+    hits: list = field(default_factory=list)
+    facets: dict = field(default_factory=dict)
+    suggestion: str | None = None
+    stage: str = "strict"  # which pass answered: strict, relaxed, fuzzy, browse, fallback
+    degraded: bool = False
+
+
+class WhooshBackend:
+    """The Whoosh index at `path` (a symlink to the live generation directory)."""
+
+    _cache: dict = {}
+    _cache_lock = Lock()
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+
+    # -- reading ---------------------------------------------------------------------------
+    def open(self):
+        """The live index; raises IndexUnavailable if it is missing or cannot be read."""
+        live = os.path.realpath(self.path)
+        with self._cache_lock:
+            cached = self._cache.get(live)
+        if cached is not None:
+            return cached
+        problem = None
+        with warnings.catch_warnings():
+            # Whoosh leaves a damaged index's file open when reading fails; it is closed when
+            # the exception goes away, and that must not warn (the suite makes warnings errors).
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                if index.exists_in(live):
+                    opened = index.open_dir(live)
+                    opened.doc_count()
+                else:
+                    problem = f"no search index at {self.path}"
+            except Exception as error:  # any unreadable file means the same thing: rebuild
+                problem = f"search index at {self.path} cannot be read: {error!r}"
+            if problem:
+                gc.collect()
+        if problem:
+            raise IndexUnavailable(problem)
+        with self._cache_lock:
+            self._cache.clear()  # older generations are no longer live
+            self._cache[live] = opened
+        return opened
+
+    def searcher(self):
+        opened = self.open()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                return opened.searcher()
+            except Exception as error:
+                problem = f"search index at {self.path} cannot be read: {error!r}"
+            gc.collect()
+        self.forget()
+        raise IndexUnavailable(problem)
+
+    def forget(self):
+        with self._cache_lock:
+            self._cache.pop(os.path.realpath(self.path), None)
+
+    def doc_count(self):
+        with self.searcher() as searcher:
+            return searcher.doc_count()
+
+    def search(self, request: SearchRequest, synonyms=None):
+        from marketplace.search.searching import run_search
+
+        with self.searcher() as searcher:
+            return run_search(searcher, request, synonyms)
+
+    def suggest(self, text, limit=8):
+        """Up to `limit` titles completing text (autocomplete)."""
+        parsed = queries.parse(text)
+        if parsed.empty:
+            return []
+        with self.searcher() as searcher:
+            facet = sorting.MultiFacet([sorting.ScoreFacet(), sorting.FieldFacet("rating", reverse=True)])
+            hits = searcher.search(queries.prefix_query(parsed), limit=limit * 3, sortedby=facet)
+            titles = list(dict.fromkeys(hit["title"] for hit in hits))
+        return titles[:limit]
+
+    # -- writing (the indexer only) ---------------------------------------------------------
+    def apply(self, documents, deleted_ids):
+        """Add or replace documents and delete ids, in one commit."""
+        ix = self.open()
+        writer = ix.writer(timeout=30)
+        try:
+            for listing_id in deleted_ids:
+                writer.delete_by_term("id", str(listing_id))
+            for doc in documents:
+                writer.update_document(**to_fields(doc))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        self.forget()
+
+    def index(self, documents):
+        self.apply(documents, [])
+
+    def delete(self, listing_ids):
+        self.apply([], listing_ids)
+
+    def rebuild(self, documents, progress=None):
+        """Build a new generation beside the live one from `documents`, then swap it in."""
+        parent, base = os.path.split(self.path)
+        os.makedirs(parent, exist_ok=True)
+        target = os.path.join(parent, f".{base}.{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}")
+        os.makedirs(target)
+        ix = index.create_in(target, schema())
+        writer = ix.writer(limitmb=256)
+        count = 0
+        try:
+            for doc in documents:
+                writer.add_document(**to_fields(doc))
+                count += 1
+                if progress:
+                    progress(1)
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        writer.commit(optimize=True)
+        self.swap(target)
+        return count
+
+    def swap(self, target):
+        """Point the live path at target atomically (rename of a symlink), then drop old ones."""
+        parent, base = os.path.split(self.path)
+        if os.path.isdir(self.path) and not os.path.islink(self.path):
+            os.replace(self.path, os.path.join(parent, f".{base}.legacy-{os.getpid()}"))
+        previous = os.path.realpath(self.path) if os.path.islink(self.path) else None
+        temporary = os.path.join(parent, f".{base}.link-{os.getpid()}")
+        if os.path.lexists(temporary):
+            os.remove(temporary)
+        os.symlink(os.path.basename(target), temporary)
+        os.replace(temporary, self.path)
+        if previous and os.path.isdir(previous):
+            os.utime(previous)  # the grace period for readers still on it starts now
+        self.forget()
+        self.remove_old_generations(keep=os.path.basename(target))
+
+    def remove_old_generations(self, keep, grace_seconds=120):
+        """Old generations go once no reader that opened them a moment ago can still need them."""
+        parent, base = os.path.split(self.path)
+        now = time.time()
+        for name in os.listdir(parent):
+            full = os.path.join(parent, name)
+            if name.startswith(f".{base}.") and name != keep and os.path.isdir(full) and not os.path.islink(full):
+                if now - os.path.getmtime(full) > grace_seconds:
+                    shutil.rmtree(full, ignore_errors=True)

@@ -1,0 +1,86 @@
+"""Highlighted snippets computed from the terms that matched each hit, with offsets into the
+original (unfolded) text, so Traditional text is highlighted where it stands."""
+import re
+
+from markupsafe import Markup, escape
+
+from marketplace.search.analysis import BigramTokenizer, ChineseAnalyzer, ChineseTokenizer, LatinTokenizer, initials, is_cjk, \
+    pinyin
+
+
+MARKDOWN = re.compile(r"[*_#>`|]+|!?\[|\]\([^)]*\)")
+
+
+def match_spans(text, terms, pinyin_terms=(), bigram_terms=(), latin_terms=()):
+    """Sorted, merged (start, end) offsets of every occurrence of the matched terms in text."""
+    if not text:
+        return []
+    spans = [(t.startchar, t.endchar) for t in ChineseAnalyzer()(text, chars=True) if t.text in terms]
+    if pinyin_terms:
+        spans += [(t.startchar, t.endchar) for t in ChineseTokenizer()(text, chars=True)
+                  if is_cjk(t.text) and (pinyin(t.text) in pinyin_terms or initials(t.text) in pinyin_terms)]
+    if latin_terms:
+        spans += [(t.startchar, t.endchar) for t in LatinTokenizer()(text, chars=True) if t.text in latin_terms]
+    if bigram_terms:
+        spans += [(t.startchar, t.endchar) for t in BigramTokenizer()(text, chars=True) if t.text in bigram_terms]
+    return merge(spans)
+
+
+def merge(spans):
+    merged = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def window(text, spans, width):
+    """The part of text, at most `width` characters, holding the most matches."""
+    if len(text) <= width or not spans:
+        return 0, min(len(text), width)
+    best, best_count = spans[0][0], 0
+    for start, _ in spans:
+        count = sum(1 for s, e in spans if start <= s and e <= start + width)
+        if count > best_count:
+            best, best_count = start, count
+    begin = max(0, min(best - width // 6, len(text) - width))
+    return begin, begin + width
+
+
+def mark(text, spans, width=None):
+    """HTML-safe text with <mark> around the spans, cut to a window of `width` characters."""
+    text = text or ""
+    begin, end = window(text, spans, width) if width else (0, len(text))
+    parts, cursor = [], begin
+    for start, stop in spans:
+        start, stop = max(start, begin), min(stop, end)
+        if start >= stop:
+            continue
+        parts += [escape(text[cursor:start]), Markup("<mark>"), escape(text[start:stop]), Markup("</mark>")]
+        cursor = stop
+    parts.append(escape(text[cursor:end]))
+    prefix = "…" if begin > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    return Markup(prefix) + Markup("").join(parts) + Markup(suffix)
+
+
+def highlights(stored, matched):
+    """{field: HTML} for title, summary and a description snippet of one hit. `matched` is
+    Whoosh's [(field, term bytes)] for the hit."""
+    by_field = {}
+    for name, term in matched:
+        by_field.setdefault(name, set()).add(term.decode("utf-8") if isinstance(term, bytes) else str(term))
+    words = set().union(*(by_field.get(n, set()) for n in ("title", "tags", "summary", "description", "provider")))
+    pinyins, grams = by_field.get("title_pinyin", set()), by_field.get("bigram", set()) | by_field.get("bigram_title", set())
+    latin = by_field.get("latin", set())
+    result = {"title": mark(stored.get("title", ""), match_spans(stored.get("title", ""), words, pinyins, grams, latin))}
+    for name, width in (("summary", 120), ("description", 160)):
+        text = stored.get(name) or ""
+        if name == "description":  # Markdown source: show the words, not the markup
+            text = " ".join(MARKDOWN.sub(" ", text).split())
+        spans = match_spans(text, words, (), grams, latin)
+        if spans or (name == "summary" and text):
+            result[name] = mark(text, spans, width)
+    return result

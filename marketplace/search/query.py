@@ -1,0 +1,217 @@
+"""From the user's text to Whoosh queries: synonym expansion, segmentation, field boosts, the
+strict / relaxed / typo-tolerant passes, and the phrase, proximity and exact-title bonuses."""
+import math
+import re
+from functools import lru_cache
+from dataclasses import dataclass, field
+
+from whoosh import query as Q
+
+from marketplace.search.analysis import STOP_WORDS, add_words, fold, initials, is_cjk, pinyin, stem, words
+
+# title > tags > summary > description > provider
+FIELD_BOOSTS = {"title": 6.0, "tags": 4.0, "summary": 2.5, "description": 1.0, "provider": 0.6}
+PINYIN_BOOST = 4.0
+BIGRAM_BOOST = 0.4  # the low-boost safety net
+EXACT_TITLE_BOOST = 1000.0  # an exact title beats any sum of field scores
+TITLE_PHRASE_BOOST = 6.0
+PHRASE_BOOST = 2.0
+PROXIMITY_BOOST = 1.5
+LETTERS = re.compile(r"^[a-z]+$")
+
+
+@dataclass
+class Unit:
+    """One thing the user asked for: a word, or a synonym group found in the query."""
+
+    text: str
+    alternatives: list = field(default_factory=list)
+
+
+@dataclass
+class ParsedQuery:
+    folded: str
+    units: list
+
+    @property
+    def empty(self):
+        return not self.units
+
+
+def normalise_synonyms(groups):
+    """[[term, …], …] → {folded term: [other folded terms]} (terms of one group are equivalent)."""
+    return _normalised(tuple(tuple(group) for group in groups))
+
+
+@lru_cache(maxsize=32)
+def _normalised(groups):
+    table = {}
+    for group in groups:
+        terms = [fold(term).strip() for term in group if term and term.strip()]
+        add_words(terms)
+        for term in terms:
+            table.setdefault(term, [])
+            table[term] += [other for other in terms if other != term and other not in table[term]]
+    return table
+
+
+def synonym_spans(folded, table):
+    """Non-overlapping (start, end, term) of synonym terms in the query, longest first; Latin
+    terms only on word boundaries (IP must not match inside 'zip')."""
+    taken, found = [False] * len(folded), []
+    for term in sorted(table, key=len, reverse=True):
+        pattern = re.escape(term) if is_cjk(term) else r"(?<![a-z0-9])" + re.escape(term) + r"(?![a-z0-9])"
+        for match in re.finditer(pattern, folded):
+            if not any(taken[match.start():match.end()]):
+                taken[match.start():match.end()] = [True] * (match.end() - match.start())
+                found.append((match.start(), match.end(), term))
+    return sorted(found)
+
+
+def parse(text, synonyms=None):
+    """The user's text as units; synonyms is the table from `normalise_synonyms`."""
+    folded = " ".join(fold(text).split())[:200]
+    table = synonyms or {}
+    units, cursor = [], 0
+    for start, end, term in synonym_spans(folded, table) + [(len(folded), len(folded), None)]:
+        units += [Unit(word) for word, _, _ in words(folded[cursor:start], mode="default")
+                  if word not in STOP_WORDS]
+        if term:
+            units.append(Unit(term, table[term]))
+        cursor = end
+    return ParsedQuery(folded, dedupe(units))
+
+
+def dedupe(units):
+    seen, result = set(), []
+    for unit in units:
+        if unit.text not in seen:
+            seen.add(unit.text)
+            result.append(unit)
+    return result
+
+
+def across_fields(term, scale=1.0):
+    return Q.Or([Q.Term(name, term, boost=boost * scale) for name, boost in FIELD_BOOSTS.items()])
+
+
+def word_query(word):
+    """A folded word: the word itself in any text field; for Chinese also all its sub-words
+    (专利代理 matches 专利…代理); for Latin letters also the pinyin of titles (zhuanli, zl)."""
+    if is_cjk(word):
+        subwords = [w for w, _, _ in words(word) if w != word and w not in STOP_WORDS]
+        options = [across_fields(word, 1.2)]
+        if subwords:
+            options.append(Q.And([across_fields(w) for w in dict.fromkeys(subwords)]))
+        return Q.Or(options)
+    options = [across_fields(stem(word))]
+    if LETTERS.match(word):
+        options.append(Q.Term("title_pinyin", word, boost=PINYIN_BOOST))
+    return Q.Or(options)
+
+
+def phrase_query(text):
+    """All words of a (synonym) phrase."""
+    parts = [w for w, _, _ in words(text, mode="default") if w not in STOP_WORDS] or [text]
+    return word_query(parts[0]) if len(parts) == 1 else Q.And([word_query(w) for w in parts])
+
+
+def unit_query(unit):
+    return Q.Or([word_query(unit.text)] + [phrase_query(alt) for alt in unit.alternatives])
+
+
+def strict(parsed):
+    return Q.And([unit_query(u) for u in parsed.units])
+
+
+def relaxed(parsed):
+    """Most units must match (long natural-language questions still find the service), or
+    most of the query's character bigrams."""
+    count = len(parsed.units)
+    minmatch = 1 if count <= 2 else math.ceil(count * 0.5)
+    return Q.Or([Q.Or([unit_query(u) for u in parsed.units], minmatch=minmatch), safety_net(parsed)])
+
+
+def fuzzy_unit(unit):
+    """Typos: edit distance for Latin words (and pinyin); for Chinese, same-sounding words
+    through the title pinyin and shared characters through the bigram field."""
+    text = unit.text
+    if is_cjk(text):
+        options = [Q.Term("title_pinyin", pinyin(text), boost=PINYIN_BOOST)]
+        grams = bigrams(text)
+        if grams:
+            options.append(Q.Or([Q.Term("bigram", g, boost=BIGRAM_BOOST * 3) for g in grams],
+                                minmatch=max(1, len(grams) // 2)))
+        return Q.Or(options)
+    if len(text) < 4:
+        return word_query(text)
+    distance = 1 if len(text) <= 5 else 2
+    options = [Q.FuzzyTerm("latin", text, boost=FIELD_BOOSTS["summary"], maxdist=distance, prefixlength=1)]
+    if LETTERS.match(text):
+        options.append(Q.FuzzyTerm("title_pinyin", text, boost=PINYIN_BOOST * 0.5, maxdist=distance, prefixlength=1))
+    return Q.Or(options)
+
+
+def fuzzy(parsed):
+    count = len(parsed.units)
+    return Q.Or([fuzzy_unit(u) for u in parsed.units], minmatch=1 if count <= 2 else math.ceil(count * 0.5))
+
+
+def safety_net(parsed):
+    """Most bigrams of the Chinese text: finds what segmentation split differently."""
+    grams = list(dict.fromkeys(bigrams("".join(u.text for u in parsed.units if is_cjk(u.text)))))
+    if not grams:
+        return Q.NullQuery
+    return Q.Or([Q.Term("bigram", g, boost=BIGRAM_BOOST) for g in grams], minmatch=math.ceil(len(grams) * 0.6))
+
+
+def bonus(parsed):
+    """Optional clauses that only add score: exact title, phrase in title / text, proximity."""
+    clauses = [Q.Term("title_exact", exact_key(parsed.folded), boost=EXACT_TITLE_BOOST)]
+    grams = bigrams(parsed.folded.replace(" ", ""))
+    if len(grams) >= 2:
+        clauses.append(Q.Phrase("bigram_title", grams, boost=TITLE_PHRASE_BOOST))
+        clauses.append(Q.Phrase("bigram", grams, boost=PHRASE_BOOST))
+    terms = [stem(u.text) for u in parsed.units]
+    if len(terms) >= 2:
+        clauses.append(Q.Phrase("title", terms, slop=5, boost=PROXIMITY_BOOST * 2))
+        clauses.append(Q.Phrase("description", terms, slop=8, boost=PROXIMITY_BOOST))
+    return Q.Or(clauses)
+
+
+def with_bonus(main, parsed):
+    return Q.AndMaybe(main, bonus(parsed))
+
+
+def bigrams(text):
+    grams = []
+    for run in re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text):
+        grams += [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+    return grams
+
+
+def exact_key(text):
+    """Titles compared without case, spaces or punctuation (and Traditional folded)."""
+    return re.sub(r"[\W_]+", "", fold(text))
+
+
+def prefix_query(parsed):
+    """Autocomplete: earlier words must be in the title, the last one is a prefix of a title
+    word or of its pinyin."""
+    *head, last = parsed.units
+    options = [Q.Prefix("title", stem(last.text) if not is_cjk(last.text) else last.text, boost=2.0)]
+    if LETTERS.match(last.text):
+        options.append(Q.Prefix("title_pinyin", last.text))
+    if is_cjk(last.text) and len(last.text) > 1:
+        options.append(Q.Term("bigram_title", last.text[:2]))
+    return Q.And([Q.Or([Q.Term("title", stem(u.text)), Q.Term("title_pinyin", u.text)]) for u in head]
+                 + [Q.Or(options)])
+
+
+__all__ = ["parse", "strict", "relaxed", "fuzzy", "with_bonus", "prefix_query", "normalise_synonyms",
+           "exact_key", "initials", "bigrams"]
+
+
+def words_of(text):
+    """Folded search-mode words of a text."""
+    return [w for w, _, _ in words(fold(text))]

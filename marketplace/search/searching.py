@@ -1,0 +1,162 @@
+"""One search against an open Whoosh searcher: the passes, filters, facets, sort, page,
+highlights and "did you mean"."""
+from whoosh import query as Q
+from whoosh import sorting
+
+from marketplace.search import query as queries
+from marketplace.search.analysis import is_cjk, pinyin, stem
+from marketplace.search.backend import ENOUGH, FACETS, PRICE_BANDS, SearchResult
+from marketplace.search.highlight import highlights
+
+FACET_FIELDS = {"category": "category_top", "price": "price_band", "voucher": "voucher", "city": "city",
+                "verified": "verified"}
+SORT_FACETS = {
+    "price_asc": lambda: [sorting.FieldFacet("price_asc"), sorting.ScoreFacet()],
+    "price_desc": lambda: [sorting.FieldFacet("price_desc", reverse=True), sorting.ScoreFacet()],
+    "newest": lambda: [sorting.FieldFacet("published", reverse=True)],
+    "rating": lambda: [sorting.FieldFacet("rating", reverse=True), sorting.ScoreFacet()],
+}
+
+
+def filters(request):
+    """The filter query of a request (None when nothing is filtered)."""
+    clauses = []
+    if request.category:
+        clauses.append(Q.Or([Q.Term("category_top", request.category), Q.Term("category", request.category)]))
+    if request.voucher is not None:
+        clauses.append(Q.Term("voucher", "1" if request.voucher else "0"))
+    if request.verified is not None:
+        clauses.append(Q.Term("verified", "1" if request.verified else "0"))
+    if request.city:
+        clauses.append(Q.Term("city", request.city))
+    if request.min_price is not None or request.max_price is not None:
+        clauses.append(Q.NumericRange("price", request.min_price or 0, request.max_price))
+    return Q.And(clauses) if clauses else None
+
+
+def sort_facet(sort):
+    tail = [sorting.FieldFacet("rating", reverse=True), sorting.FieldFacet("published", reverse=True)]
+    head = SORT_FACETS[sort]() if sort in SORT_FACETS else [sorting.ScoreFacet()]
+    return sorting.MultiFacet(head + tail)
+
+
+def facet_map():
+    return {name: sorting.FieldFacet(field, maptype=sorting.Count) for name, field in FACET_FIELDS.items()}
+
+
+def execute(searcher, main, parsed, request, limit):
+    q = queries.with_bonus(main, parsed)
+    return searcher.search(q, filter=filters(request), limit=limit, sortedby=sort_facet(request.sort),
+                           groupedby=facet_map(), terms=True)
+
+
+def found(searcher, main, request):
+    """How many documents a pass finds, counting no further than ENOUGH (cheap: no sort, no facets)."""
+    return searcher.search(main, filter=filters(request), limit=ENOUGH, optimize=True).scored_length()
+
+
+def staged(searcher, parsed, request, limit):
+    """Strict pass; relaxed when it finds too little; then typo-tolerant. Only the chosen pass
+    is run in full (sorted, with facets and matched terms)."""
+    passes = [("strict", queries.strict(parsed)), ("relaxed", queries.relaxed(parsed)),
+              ("fuzzy", Q.Or([queries.relaxed(parsed), queries.fuzzy(parsed)]))]
+    counts = []
+    for stage, main in passes:
+        counts.append(found(searcher, main, request))
+        if counts[-1] >= ENOUGH:
+            break
+    stage, main = passes[max(range(len(counts)), key=lambda i: (counts[i], -i))]
+    return execute(searcher, main, parsed, request, limit), stage
+
+
+def run_search(searcher, request, synonyms=None):
+    parsed = queries.parse(request.q, queries.normalise_synonyms(synonyms or []))
+    limit = request.page * request.per_page
+    if parsed.empty:
+        results = searcher.search(Q.Every(), filter=filters(request), limit=limit,
+                                  sortedby=sort_facet("newest" if request.sort == "relevance" else request.sort),
+                                  groupedby=facet_map())
+        stage = "browse"
+    else:
+        results, stage = staged(searcher, parsed, request, limit)
+    result = SearchResult(total=len(results), page=request.page, per_page=request.per_page, stage=stage)
+    start = (request.page - 1) * request.per_page
+    for hit in list(results)[start:limit]:
+        result.hits.append(to_hit(hit, parsed))
+    result.facets = facet_counts(results)
+    if not parsed.empty and stage != "strict":
+        result.suggestion = did_you_mean(searcher, parsed)
+    return result
+
+
+def to_hit(hit, parsed):
+    stored = hit.fields()
+    matched = hit.matched_terms() if hit.results.has_matched_terms() else []
+    return {"id": int(stored["id"]), "external_id": stored.get("external_id"), "title": stored["title"],
+            "provider": stored.get("provider", ""), "category": stored.get("category", ""),
+            "category_top": stored.get("category_top", ""), "city": stored.get("city", ""),
+            "price_fen": None if stored.get("price", -1) < 0 else stored["price"],
+            "voucher_eligible": stored.get("voucher") == "1", "verified": stored.get("verified") == "1",
+            "rating": stored.get("rating", 0.0), "summary": stored.get("summary", ""),
+            "highlights": highlights(stored, matched)}
+
+
+def facet_counts(results):
+    """{facet: [(value, count)]}, most frequent first; price bands in price order."""
+    counts = {}
+    for name in FACETS:
+        try:
+            groups = results.groups(name)
+        except KeyError:
+            groups = {}
+        pairs = [(value, count) for value, count in groups.items() if value not in ("", None)]
+        if name == "price":
+            order = [key for key, _, _ in PRICE_BANDS] + ["on-request"]
+            pairs.sort(key=lambda pair: order.index(pair[0]) if pair[0] in order else 99)
+        else:
+            pairs.sort(key=lambda pair: (-pair[1], str(pair[0])))
+        counts[name] = pairs
+    return counts
+
+
+def did_you_mean(searcher, parsed):
+    """The query with unknown words replaced by the closest indexed word (a Latin word within
+    two edits, a Chinese word that sounds the same, or pinyin turned into the Chinese word)."""
+    reader = searcher.reader()
+    changed, parts = False, []
+    for unit in parsed.units:
+        replacement = correction(searcher, reader, unit.text) if not unit.alternatives else None
+        changed |= bool(replacement and replacement != unit.text)
+        parts.append(replacement or unit.text)
+    return ("".join(parts) if all(is_cjk(p) for p in parts) else " ".join(parts)) if changed else None
+
+
+def known(reader, word):
+    term = stem(word) if not is_cjk(word) else word
+    return any(reader.doc_frequency(name, term) for name in ("title", "tags", "summary", "description"))
+
+
+def correction(searcher, reader, word):
+    if known(reader, word):
+        return None
+    sound = pinyin(word) if is_cjk(word) else word
+    chinese = title_word_sounding(searcher, sound)
+    if chinese:
+        return chinese
+    if is_cjk(word) or len(word) < 4:
+        return None
+    found = searcher.suggest("latin", word, limit=1, maxdist=2 if len(word) > 5 else 1)
+    return found[0] if found else None
+
+
+def title_word_sounding(searcher, sound):
+    """The most frequent title word whose pinyin is `sound`."""
+    if not sound.isascii() or not sound.isalpha() or searcher.reader().doc_frequency("title_pinyin", sound) == 0:
+        return None
+    hits = searcher.search(Q.Term("title_pinyin", sound), limit=20)
+    counts = {}
+    for hit in hits:
+        for word in queries.words_of(hit["title"]):
+            if is_cjk(word) and pinyin(word) == sound:
+                counts[word] = counts.get(word, 0) + 1
+    return max(counts, key=counts.get) if counts else None
