@@ -40,9 +40,9 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from marketplace import admin, auth, catalog, notifications, orders, payments, search, vouchers
+    from marketplace import admin, auth, catalog, notifications, orders, payments, redemption, search, vouchers
 
-    for feature in (auth, catalog, search, vouchers, orders, payments, notifications, admin):
+    for feature in (auth, catalog, search, vouchers, orders, payments, notifications, redemption, admin):
         app.register_blueprint(feature.views.bp)
 
 

@@ -20,7 +20,8 @@ def fail(error: DomainError):
 @click.option("--email", required=True, help="Login e-mail of the new admin.")
 @click.option("--name", default="管理员", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_admin(email, name, password_stdin):
+@click.option("--auditor", is_flag=True, help="A read-only admin: sees, verifies and exports; decides nothing.")
+def create_admin(email, name, password_stdin, auditor):
     """Create an administrator (password prompted, or read from stdin)."""
     from marketplace.auth.services import create_admin as create
 
@@ -32,8 +33,9 @@ def create_admin(email, name, password_stdin):
         user = create(email, password, name)
     except DomainError as error:
         fail(error)
+    user.admin_role = "auditor" if auditor else "operator"
     db.session.commit()
-    click.echo(f"Admin {user.email} created.")
+    click.echo(f"{'Auditor' if auditor else 'Admin'} {user.email} created.")
 
 
 @seed_cli.command("demo")

@@ -10,6 +10,7 @@ from pathlib import Path
 ENV_VARS = (
     "DATABASE_URL", "SECRET_KEY", "SEARCH_INDEX_DIR", "UPLOAD_DIR", "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "MAIL_SERVER", "MAIL_PORT", "REDIS_URL",
+    "AUDIT_CHECKPOINT_KEY",
 )
 
 
@@ -67,15 +68,18 @@ def load_config(instance_path, overrides=None):
         config["REMEMBER_COOKIE_SECURE"] = True
     elif not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = development_secret_key(instance_path)
+    if not production and not config.get("AUDIT_CHECKPOINT_KEY"):
+        # Signs the ledger's daily checkpoint; production sets its own (without it no checkpoint is signed).
+        config["AUDIT_CHECKPOINT_KEY"] = development_secret_key(instance_path, "audit_checkpoint_key")
     config["MAIL_PORT"] = int(config["MAIL_PORT"])
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
     return config
 
 
-def development_secret_key(instance_path):
+def development_secret_key(instance_path, name="secret_key"):
     """Generate the development key once into the instance folder, so sessions survive restarts."""
-    path = Path(instance_path) / "secret_key"
+    path = Path(instance_path) / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))

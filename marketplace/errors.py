@@ -25,8 +25,12 @@ class DomainError(Exception):
         super().__init__(self.message % params if params else self.message)
 
     def translated(self):
+        """The message in the user's language; string parameters that are msgids themselves (a
+        state's label, say) are translated too, everything else passes through unchanged."""
         text = gettext(self.message)
-        return text % self.params if self.params else text
+        if not self.params:
+            return text
+        return text % {k: gettext(v) if isinstance(v, str) and v else v for k, v in self.params.items()}
 
 
 class ValidationFailed(DomainError):

@@ -1,5 +1,5 @@
 """Imports every feature's models so metadata is complete (migrations, autogenerate checks)."""
-from marketplace.audit.models import AuditEntry  # noqa: F401
+from marketplace.audit.models import AnomalyDismissal, AuditEntry, VerifyRun  # noqa: F401
 from marketplace.auth.models import Organisation, OrganisationReview, User  # noqa: F401
 from marketplace.catalog.models import Category, Listing, ListingRevision, ProviderProfile, SearchOutbox  # noqa: F401
 from marketplace.ledger.models import Account, LedgerHead, Transfer  # noqa: F401
@@ -8,3 +8,4 @@ from marketplace.vouchers.models import IssueBatch, IssueBatchRow, Voucher, Vouc
 from marketplace.orders.models import Affiliation, Order, OrderEvent, OrderMessage, OrderVoucher, Quote, Review  # noqa: F401
 from marketplace.payments.models import Payment, Refund, StripeEvent  # noqa: F401
 from marketplace.search.models import Synonym  # noqa: F401
+from marketplace.redemption.models import RedemptionEvidence, RedemptionItem, RedemptionRequest, SettlementBatch  # noqa: F401

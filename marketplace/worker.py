@@ -46,6 +46,22 @@ def sync_search():
 JOBS.append(("search outbox", 2, sync_search))
 
 
+def order_timeouts():
+    from marketplace.orders.services import run_timeouts
+
+    return run_timeouts()
+
+
+def expire_ledger_holds():
+    """Holds past their timeout (a program's redeem_by) are released in the ledger."""
+    from marketplace import ledger
+
+    return len(ledger.expire_holds(db.session))
+
+
+JOBS += [("order timeouts", 60, order_timeouts), ("ledger hold expiry", 3600, expire_ledger_holds)]
+
+
 def run_due(last_run, now):
     for name, interval, job in JOBS:
         if now - last_run.get(name, float("-inf")) < interval:

@@ -60,6 +60,18 @@ PAGES = [
     (None, "search-typo", "/search?q=专丽"), (None, "search-zero", "/search?q=量子计算机"),
     (None, "search-natural", "/search?q=我们公司想申请高新技术企业需要找辅导机构"),
     ("admin@demo.torch.cn", "search-admin", "/admin/search/synonyms"),
+    # {redemption}: a completed voucher order of ent1 claimed by its provider (see redemption_demo).
+    ("{provider}", "redemption-index", "/redemption/"),
+    ("{provider}", "redemption-detail", "/redemption/{redemption}"),
+    ("admin@demo.torch.cn", "redemption-admin-queue", "/admin/redemptions"),
+    ("admin@demo.torch.cn", "redemption-admin-request", "/admin/redemptions/{redemption}"),
+    ("admin@demo.torch.cn", "redemption-admin-batches", "/admin/settlements"),
+    ("admin@demo.torch.cn", "audit-log", "/admin/audit"),
+    ("admin@demo.torch.cn", "audit-ledger", "/admin/ledger"),
+    ("admin@demo.torch.cn", "audit-transfer", "/admin/ledger/transfers/3"),
+    ("admin@demo.torch.cn", "audit-account", "/admin/ledger/accounts/2"),
+    ("admin@demo.torch.cn", "audit-integrity", "/admin/integrity#click:立即校验账本"),
+    ("admin@demo.torch.cn", "audit-reconciliation", "/admin/reconciliation"),
 ]
 
 
@@ -101,6 +113,45 @@ def new_order(app, email):
         raise RuntimeError(f"no listing that {email} can order with a cash share")
 
 
+def redemption_demo(app):
+    """A voucher order of ent1, delivered and accepted, then claimed by its provider; returns
+    (provider e-mail, request id)."""
+    import uuid
+
+    from marketplace.auth.models import User
+    from marketplace.catalog import uploads
+    from marketplace.catalog.models import Listing
+    from marketplace.orders import services as orders
+    from marketplace.redemption import services as redemption
+
+    pdf = b"%PDF-1.4\n%demo\n"
+    with app.app_context():
+        buyer = db.session.query(User).filter_by(email="ent1@demo.torch.cn").one()
+        for listing in db.session.query(Listing).filter(Listing.published_revision_id.is_not(None)).order_by(Listing.id):
+            packages = listing.published_revision.packages
+            if not packages:
+                continue
+            try:
+                order = orders.place_order(buyer, orders.offer_for(listing.id, packages[0].id), uuid.uuid4().hex)
+            except Exception:
+                db.session.rollback()
+                continue
+            if not order.voucher_fen:
+                db.session.rollback()
+                continue
+            seller = db.session.query(User).filter_by(organisation_id=order.provider_id).first()
+            orders.payment_succeeded(order.id, payment_id=0)
+            orders.accept(order, seller)
+            report = uploads.store_document(seller.organisation, uploads.Upload("验收报告.pdf", pdf), "order")
+            orders.deliver(order, seller, "报告见附件", report)
+            orders.complete(order, buyer)
+            request = redemption.submit(seller, order.program_id, [redemption.Claim(order.id, "FP-35020001")],
+                                        [redemption.Evidence("contract", uploads.Upload("技术服务合同.pdf", pdf))])
+            db.session.commit()
+            return seller.email, str(request.id)
+        raise RuntimeError("no listing that ent1 can order with a voucher share")
+
+
 def shoot(page, base, out, email, name, path):
     if email:
         page.goto(f"{base}/auth/login")
@@ -136,6 +187,7 @@ def main(out_dir="screenshots", *only):
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright, payment_emulator() as stripe:
         app = build_app(folder, stripe)
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        demo = None
         with LiveServer(app) as server:
             for width_name, (width, height) in WIDTHS.items():
                 (out / width_name).mkdir(parents=True, exist_ok=True)
@@ -145,6 +197,9 @@ def main(out_dir="screenshots", *only):
                     context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
                     if "{order}" in path:
                         path = path.replace("{order}", new_order(app, email))
+                    if "{redemption}" in path or email == "{provider}":
+                        demo = demo or redemption_demo(app)
+                        email, path = email.replace("{provider}", demo[0]), path.replace("{redemption}", demo[1])
                     shoot(context.new_page(), server.url, out / width_name, email, name, path)
                     context.close()
         browser.close()

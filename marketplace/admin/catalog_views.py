@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.admin.views import bp
-from marketplace.auth.decorators import admin_required
+from marketplace.auth.decorators import admin_required, operator_required
 from marketplace.auth.forms import ConfirmForm
 from marketplace.catalog import moderation, providers
 from marketplace.catalog.forms import ImportForm, ReasonForm
@@ -64,7 +64,7 @@ PROVIDER_DECISIONS = {
 
 
 @bp.route("/catalog/providers/<int:profile_id>/<any(admit, reject, suspend, reinstate):decision>", methods=["POST"])
-@admin_required
+@operator_required
 def catalog_provider_decide(profile_id, decision):
     needs_reason = decision in ("reject", "suspend")
     form = ReasonForm() if needs_reason else ConfirmForm()
@@ -107,7 +107,7 @@ def catalog_listing(revision_id):
 
 
 @bp.route("/catalog/listings/<int:revision_id>/approve", methods=["POST"])
-@admin_required
+@operator_required
 def catalog_listing_approve(revision_id):
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -123,7 +123,7 @@ def catalog_listing_approve(revision_id):
 
 
 @bp.route("/catalog/listings/<int:revision_id>/reject", methods=["POST"])
-@admin_required
+@operator_required
 def catalog_listing_reject(revision_id):
     form = ReasonForm()
     if form.validate_on_submit():
@@ -140,7 +140,7 @@ def catalog_listing_reject(revision_id):
 
 
 @bp.route("/catalog/import", methods=["GET", "POST"])
-@admin_required
+@operator_required
 def catalog_import():
     form, report = ImportForm(), None
     if form.validate_on_submit():

@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.admin.views import bp
-from marketplace.auth.decorators import admin_required
+from marketplace.auth.decorators import admin_required, operator_required
 from marketplace.auth.forms import ConfirmForm
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -22,7 +22,7 @@ def render_synonyms(form, edit_id=None, edit_form=None, status=200):
 
 
 @bp.route("/search/synonyms", methods=["GET", "POST"])
-@admin_required
+@operator_required
 def search_synonyms():
     form = SynonymForm()
     if form.validate_on_submit():
@@ -39,7 +39,7 @@ def search_synonyms():
 
 
 @bp.route("/search/synonyms/<int:synonym_id>", methods=["GET", "POST"])
-@admin_required
+@operator_required
 def search_synonyms_edit(synonym_id):
     synonym = services.get_synonym(synonym_id)
     edit_form = SynonymForm(obj=synonym)
@@ -57,7 +57,7 @@ def search_synonyms_edit(synonym_id):
 
 
 @bp.route("/search/synonyms/<int:synonym_id>/delete", methods=["POST"])
-@admin_required
+@operator_required
 def search_synonyms_delete(synonym_id):
     if ConfirmForm().validate_on_submit():
         services.delete_synonym(current_user, synonym_id)
@@ -67,7 +67,7 @@ def search_synonyms_delete(synonym_id):
 
 
 @bp.route("/search/reindex", methods=["POST"])
-@admin_required
+@operator_required
 def search_reindex():
     if ConfirmForm().validate_on_submit():
         count = indexer.rebuild(reason="admin")

@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.auth import services as auth_services
-from marketplace.auth.decorators import admin_required
+from marketplace.auth.decorators import admin_required, operator_required
 from marketplace.auth.forms import AttributesForm, ConfirmForm, RejectForm
 from marketplace.auth.models import Organisation, OrgKind, OrgStatus
 from marketplace.errors import DomainError
@@ -52,7 +52,7 @@ def render_organisation(organisation, reject_form, status=200):
 
 
 @bp.route("/organisations/<int:organisation_id>/approve", methods=["POST"])
-@admin_required
+@operator_required
 def approve(organisation_id):
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -63,7 +63,7 @@ def approve(organisation_id):
 
 
 @bp.route("/organisations/<int:organisation_id>/reject", methods=["POST"])
-@admin_required
+@operator_required
 def reject(organisation_id):
     form = RejectForm()
     if form.validate_on_submit():
@@ -81,7 +81,7 @@ def reject(organisation_id):
 
 
 @bp.route("/organisations/<int:organisation_id>/attributes", methods=["POST"])
-@admin_required
+@operator_required
 def attributes(organisation_id):
     form = AttributesForm()
     if not form.validate_on_submit():

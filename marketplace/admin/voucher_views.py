@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from marketplace import ledger
 from marketplace.admin.views import bp
-from marketplace.auth.decorators import admin_required
+from marketplace.auth.decorators import admin_required, operator_required
 from marketplace.auth.forms import ConfirmForm, RejectForm
 from marketplace.extensions import db
 from marketplace.forms import attempt
@@ -26,7 +26,7 @@ def programs():
 
 
 @bp.route("/programs/new", methods=["GET", "POST"])
-@admin_required
+@operator_required
 def new_program():
     form = ProgramForm()
     if form.validate_on_submit():
@@ -49,7 +49,7 @@ def program(program_id):
 
 
 @bp.route("/programs/<int:program_id>/edit", methods=["GET", "POST"])
-@admin_required
+@operator_required
 def edit_program(program_id):
     item = services.get_program(program_id)
     form = ProgramForm()
@@ -64,7 +64,7 @@ def edit_program(program_id):
 
 
 @bp.route("/programs/<int:program_id>/<any(open, close):action>", methods=["POST"])
-@admin_required
+@operator_required
 def program_action(program_id, action):
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -108,7 +108,7 @@ def render_application(item, approve_form, reject_form, status=200):
 
 
 @bp.route("/applications/<int:application_id>/approve", methods=["POST"])
-@admin_required
+@operator_required
 def approve_application(application_id):
     form = ApproveForm()
     if form.validate_on_submit():
@@ -120,7 +120,7 @@ def approve_application(application_id):
 
 
 @bp.route("/applications/<int:application_id>/reject", methods=["POST"])
-@admin_required
+@operator_required
 def reject_application(application_id):
     form = RejectForm()
     if form.validate_on_submit():
@@ -133,7 +133,7 @@ def reject_application(application_id):
 
 
 @bp.route("/programs/<int:program_id>/batch", methods=["POST"])
-@admin_required
+@operator_required
 def upload_batch(program_id):
     form = BatchUploadForm()
     if form.validate_on_submit():
@@ -162,7 +162,7 @@ def batch(batch_id):
 
 
 @bp.route("/batches/<int:batch_id>/confirm", methods=["POST"])
-@admin_required
+@operator_required
 def confirm_batch(batch_id):
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -176,7 +176,7 @@ def confirm_batch(batch_id):
 
 
 @bp.route("/vouchers/<int:voucher_id>/revoke", methods=["GET", "POST"])
-@admin_required
+@operator_required
 def revoke_voucher(voucher_id):
     voucher = db.session.get(Voucher, voucher_id) or abort(404)
     form = RevokeForm()

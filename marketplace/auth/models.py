@@ -28,6 +28,11 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+class AdminRole(enum.StrEnum):
+    OPERATOR = "operator"  # takes decisions
+    AUDITOR = "auditor"  # reads, verifies and exports; changes nothing
+
+
 KIND_LABELS = {OrgKind.ENTERPRISE: N_("Enterprise"), OrgKind.PROVIDER: N_("Service provider")}
 STATUS_LABELS = {OrgStatus.PENDING: N_("Pending review"), OrgStatus.APPROVED: N_("Approved"),
                  OrgStatus.REJECTED: N_("Rejected")}
@@ -102,6 +107,7 @@ class User(UserMixin, db.Model):
         CheckConstraint(f"role IN ({enum_values(Role)})", name="role"),
         # Admins belong to no organisation; everyone else belongs to exactly one.
         CheckConstraint("(role = 'admin') = (organisation_id IS NULL)", name="admin_has_no_org"),
+        CheckConstraint(f"admin_role IN ({enum_values(AdminRole)})", name="admin_role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,6 +120,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    admin_role: Mapped[str] = mapped_column(String(20), default=AdminRole.OPERATOR, server_default="operator")
 
     organisation = relationship("Organisation", back_populates="users")
 
@@ -130,6 +137,11 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self):
         return self.role == Role.ADMIN
+
+    @property
+    def is_auditor(self):
+        """A read-only admin: sees everything an admin sees, changes nothing."""
+        return self.is_admin and self.admin_role == AdminRole.AUDITOR
 
     @property
     def can_trade(self):

@@ -54,8 +54,11 @@ def category(slug):
 def listing(listing_id):
     listing = queries.public_listing(listing_id)
     profile = providers.profile_of(listing.provider)
+    from marketplace.orders.services import rating_summary, reviews_for
+
     return render_template("catalog/listing.html", listing=listing, revision=listing.published_revision,
-                           profile=profile, today=providers.today())
+                           profile=profile, today=providers.today(), rating=rating_summary(listing_id=listing.id),
+                           reviews=reviews_for(listing_id=listing.id))
 
 
 @bp.route("/providers/<int:organisation_id>")
@@ -63,8 +66,11 @@ def provider(organisation_id):
     profile = providers.public_profile(organisation_id)
     sort = sort_arg()
     page = paginate(queries.provider_listings(organisation_id, sort), current_app.config["PER_PAGE"])
+    from marketplace.orders.services import rating_summary, reviews_for
+
     return render_template("catalog/provider.html", profile=profile, page=page, sort=sort, sorts=queries.SORTS,
-                           today=providers.today())
+                           today=providers.today(), rating=rating_summary(provider_id=organisation_id),
+                           reviews=reviews_for(provider_id=organisation_id, limit=5))
 
 
 @bp.route("/files/<token>", defaults={"variant": "original"})

@@ -1,0 +1,171 @@
+"""Anomaly flags: rules computed from the data each time (nothing to keep in sync), each flag
+explained; an admin may dismiss one with a reason (kept, and in the audit log).
+
+Rules: orders between related parties; contract splitting (the same enterprise–provider pair
+with several orders just under the per-order cap within 30 days); voucher share above the
+program ratio; redemption requested without delivery evidence; refunds after redemption;
+reviews from related parties."""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from marketplace.audit.models import AnomalyDismissal
+from marketplace.audit.services import record
+from marketplace.auth.models import Organisation
+from marketplace.errors import Duplicate, PermissionDenied
+from marketplace.extensions import db
+from marketplace.i18n import N_
+from marketplace.money import format_fen
+from marketplace.orders.actions import reason_required
+from marketplace.orders.models import Affiliation, Order, Review
+from marketplace.redemption.models import RedemptionItem, RedemptionRequest
+from marketplace.vouchers.models import VoucherProgram
+
+SPLIT_WINDOW = timedelta(days=30)
+NEAR_CAP = 0.9  # "just under the cap": a voucher share of at least 90% of the per-order cap
+
+RULES = {
+    "related_party_order": N_("Order between related parties"),
+    "contract_splitting": N_("Possible contract splitting"),
+    "share_above_ratio": N_("Voucher share above the program ratio"),
+    "redemption_without_evidence": N_("Redemption requested without delivery evidence"),
+    "refund_after_redemption": N_("Refund after redemption"),
+    "related_party_review": N_("Review from a related party"),
+}
+
+
+@dataclass(frozen=True)
+class Flag:
+    rule: str
+    key: str  # what the flag is about, e.g. "order:12"
+    explanation: str  # an English msgid with %(…)s parameters
+    params: dict
+    order_number: str | None = None
+
+    @property
+    def title(self):
+        return RULES[self.rule]
+
+
+def related(enterprise, provider):
+    """SQL: the two organisation aliases are related parties."""
+    low = case((enterprise.id < provider.id, enterprise.id), else_=provider.id)
+    high = case((enterprise.id < provider.id, provider.id), else_=enterprise.id)
+    affiliated = exists().where(Affiliation.organisation_a_id == low, Affiliation.organisation_b_id == high)
+    return or_(enterprise.credit_code == provider.credit_code,
+               func.trim(enterprise.legal_representative) == func.trim(provider.legal_representative), affiliated)
+
+
+def related_party_orders():
+    enterprise, provider = aliased(Organisation), aliased(Organisation)
+    rows = db.session.execute(select(Order.id, Order.number, Order.voucher_fen, enterprise.legal_name, provider.legal_name)
+                              .join(enterprise, enterprise.id == Order.enterprise_id)
+                              .join(provider, provider.id == Order.provider_id)
+                              .where(related(enterprise, provider)).order_by(Order.id)).all()
+    return [Flag("related_party_order", f"order:{r.id}",
+                 N_("%(enterprise)s and %(provider)s are related parties (same credit code, legal representative or a recorded affiliation)."),
+                 {"enterprise": r[3], "provider": r[4]}, r.number) for r in rows]
+
+
+def contract_splitting():
+    rows = db.session.execute(
+        select(Order.id, Order.number, Order.enterprise_id, Order.provider_id, Order.created_at, Order.voucher_fen)
+        .join(VoucherProgram, VoucherProgram.id == Order.program_id)
+        .where(VoucherProgram.order_cap_fen.is_not(None), Order.voucher_fen > 0,
+               Order.voucher_fen * 10 >= VoucherProgram.order_cap_fen * int(NEAR_CAP * 10),
+               Order.status.not_in(["cancelled", "rejected", "refunded"]))
+        .order_by(Order.enterprise_id, Order.provider_id, Order.created_at)).all()
+    flags, by_pair = [], {}
+    for row in rows:
+        by_pair.setdefault((row.enterprise_id, row.provider_id), []).append(row)
+    for orders in by_pair.values():
+        for row in orders:
+            close = [o for o in orders if o.id != row.id and abs(o.created_at - row.created_at) <= SPLIT_WINDOW]
+            if close:
+                flags.append(Flag("contract_splitting", f"order:{row.id}",
+                                  N_("%(count)d orders of the same enterprise with the same provider within 30 days, each with a voucher share just under the per-order cap."),
+                                  {"count": len(close) + 1}, row.number))
+    return flags
+
+
+def share_above_ratio():
+    rows = db.session.execute(select(Order, VoucherProgram).join(VoucherProgram, VoucherProgram.id == Order.program_id)
+                              .where(Order.voucher_fen > 0).order_by(Order.id)).all()
+    flags = []
+    for order, program in rows:
+        if program.full_cover_below_fen and order.price_fen < program.full_cover_below_fen:
+            continue
+        ratio = program.ratio_for(order.category)
+        allowed = order.price_fen * ratio // 10000
+        if order.voucher_fen > allowed:
+            flags.append(Flag("share_above_ratio", f"order:{order.id}",
+                              N_("Voucher share %(share)s is above %(ratio)s%% of the price (%(allowed)s)."),
+                              {"share": format_fen(order.voucher_fen), "ratio": f"{ratio / 100:g}", "allowed": format_fen(allowed)}, order.number))
+    return flags
+
+
+def redemption_without_evidence():
+    rows = db.session.execute(select(RedemptionItem.id, Order.number, RedemptionRequest.id.label("request_id"))
+                              .join(Order, Order.id == RedemptionItem.order_id)
+                              .join(RedemptionRequest, RedemptionRequest.id == RedemptionItem.request_id)
+                              .where(RedemptionItem.live_order_id.is_not(None), Order.delivery_file_id.is_(None))
+                              .order_by(RedemptionItem.id)).all()
+    return [Flag("redemption_without_evidence", f"redemption_item:{r.id}",
+                 N_("Redemption request RD%(request)06d claims an order that has no delivery report."),
+                 {"request": r.request_id}, r.number) for r in rows]
+
+
+def refund_after_redemption():
+    from marketplace.payments.models import Payment, Refund
+
+    rows = db.session.execute(
+        select(Refund.id, Order.number, Refund.amount_fen)
+        .join(Payment, Payment.id == Refund.payment_id).join(Order, Order.id == Payment.order_id)
+        .join(RedemptionItem, and_(RedemptionItem.order_id == Order.id, RedemptionItem.live_order_id.is_not(None)))
+        .join(RedemptionRequest, RedemptionRequest.id == RedemptionItem.request_id)
+        .where(Refund.created_at >= RedemptionRequest.created_at, Refund.status != "failed")
+        .order_by(Refund.id)).all()
+    return [Flag("refund_after_redemption", f"refund:{r.id}",
+                 N_("A refund of %(amount)s was made after the voucher share of the order was claimed."),
+                 {"amount": format_fen(r.amount_fen)}, r.number) for r in rows]
+
+
+def related_party_reviews():
+    enterprise, provider = aliased(Organisation), aliased(Organisation)
+    rows = db.session.execute(select(Review.id, Order.number, provider.legal_name)
+                              .join(Order, Order.id == Review.order_id)
+                              .join(enterprise, enterprise.id == Order.enterprise_id)
+                              .join(provider, provider.id == Review.provider_id)
+                              .where(related(enterprise, provider)).order_by(Review.id)).all()
+    return [Flag("related_party_review", f"review:{r.id}",
+                 N_("The reviewer's enterprise and %(provider)s are related parties."), {"provider": r[2]}, r.number)
+            for r in rows]
+
+
+CHECKS = (related_party_orders, contract_splitting, share_above_ratio, redemption_without_evidence,
+          refund_after_redemption, related_party_reviews)
+
+
+def flags(include_dismissed=False):
+    """[(flag, dismissal or None)] for every rule."""
+    dismissed = {(d.rule, d.object_key): d for d in db.session.scalars(select(AnomalyDismissal))}
+    found = [(flag, dismissed.get((flag.rule, flag.key))) for check in CHECKS for flag in check()]
+    return found if include_dismissed else [(f, d) for f, d in found if d is None]
+
+
+def dismiss(actor, rule, key, reason):
+    """Record that a flag is explained. Raises ValidationFailed, Duplicate, PermissionDenied."""
+    if not actor.is_admin or actor.is_auditor:
+        raise PermissionDenied()
+    if rule not in RULES or not key or len(key) > 60:
+        raise PermissionDenied()
+    reason = reason_required(reason)
+    if db.session.scalar(select(AnomalyDismissal.id).where(AnomalyDismissal.rule == rule, AnomalyDismissal.object_key == key)):
+        raise Duplicate()
+    dismissal = AnomalyDismissal(rule=rule, object_key=key, reason=reason, actor_id=actor.id)
+    db.session.add(dismissal)
+    db.session.flush()
+    record(actor, "anomaly.dismiss", dismissal, after={"rule": rule, "object": key}, reason=reason)
+    return dismissal

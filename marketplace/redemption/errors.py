@@ -1,0 +1,42 @@
+from marketplace.errors import Duplicate, InvalidState, NotFound, ValidationFailed
+from marketplace.i18n import N_
+
+
+class RedemptionClosed(InvalidState):
+    message = N_("Redemption requests for this program closed on %(date)s.")
+
+
+class NotClaimable(ValidationFailed):
+    message = N_("Order %(number)s cannot be claimed: only your completed orders in this program with a posted voucher share, not already in another request.")
+
+
+class NothingSelected(ValidationFailed):
+    message = N_("Select at least one order.")
+
+
+class InvoiceMissing(ValidationFailed):
+    message = N_("Enter the invoice number for order %(number)s.")
+
+
+class EvidenceMissing(ValidationFailed):
+    message = N_("Upload the evidence: at least the contract, the invoice or the acceptance report.")
+
+
+class RequestNotFound(NotFound):
+    message = N_("This redemption request does not exist.")
+
+
+class BatchNotFound(NotFound):
+    message = N_("This settlement batch does not exist.")
+
+
+class WrongState(InvalidState):
+    message = N_("This cannot be done while the request is “%(state)s”.")
+
+
+class BatchWrongState(InvalidState):
+    message = N_("This cannot be done while the batch is “%(state)s”.")
+
+
+class ReferenceUsed(Duplicate):
+    message = N_("The bank reference %(reference)s has already been used for another batch.")

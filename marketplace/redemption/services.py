@@ -1,0 +1,204 @@
+"""Redemption rules. Plain functions taking the acting user; they flush, the caller commits.
+
+A provider claims, per order, the voucher share posted to its receivable on acceptance of
+delivery (Σ OrderVoucher.posted_fen) before the program's `redeem_by` (Asia/Shanghai). Admins
+review twice (初审, 终审; the same or different admins), may send a request back with reasons
+or reject it; approved requests are paid in settlement batches."""
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from marketplace.audit.services import record
+from marketplace.catalog import uploads
+from marketplace.database import utcnow
+from marketplace.errors import PermissionDenied
+from marketplace.extensions import db
+from marketplace.i18n import N_
+from marketplace.notifications import services as notifications
+from marketplace.orders import lifecycle
+from marketplace.orders.actions import reason_required
+from marketplace.orders.models import Order, OrderStatus, OrderVoucher
+from marketplace.redemption import errors
+from marketplace.redemption.models import (EVIDENCE_KINDS, REQUEST_LABELS, RedemptionEvidence, RedemptionItem,
+                                           RedemptionRequest, RequestStatus as R)
+from marketplace.vouchers.models import VoucherProgram
+from marketplace.vouchers.rules import local_date
+
+MAX_INVOICE = 60
+
+
+@dataclass(frozen=True)
+class Claim:
+    order_id: int
+    invoice_number: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: str
+    upload: uploads.Upload
+
+
+def posted_shares(order_ids):
+    """{order id: voucher share posted to the provider's receivable} for these orders."""
+    rows = db.session.execute(select(OrderVoucher.order_id, func.coalesce(func.sum(OrderVoucher.posted_fen), 0))
+                              .where(OrderVoucher.order_id.in_(list(order_ids))).group_by(OrderVoucher.order_id))
+    return {order_id: int(total) for order_id, total in rows}
+
+
+def claimable_orders(provider_id, program_id=None):
+    """[(order, amount)] the provider may claim now: completed, voucher share posted, in no live request."""
+    live = select(RedemptionItem.live_order_id).where(RedemptionItem.live_order_id.is_not(None))
+    query = (select(Order).where(Order.provider_id == provider_id, Order.program_id.is_not(None),
+                                 Order.status.in_([OrderStatus.COMPLETED, OrderStatus.REDEEMED]),
+                                 Order.id.not_in(live))
+             .order_by(Order.completed_at, Order.id))
+    if program_id is not None:
+        query = query.where(Order.program_id == program_id)
+    orders = db.session.scalars(query).all()
+    shares = posted_shares(order.id for order in orders)
+    return [(order, shares[order.id]) for order in orders if shares.get(order.id, 0) > 0]
+
+
+def check_deadline(program, now=None):
+    if local_date(now or utcnow()) > program.redeem_by:
+        raise errors.RedemptionClosed(date=program.redeem_by.isoformat())
+
+
+def require_provider(actor):
+    if actor is None or actor.role != "provider" or not actor.can_trade:
+        raise PermissionDenied()
+
+
+def submit(actor, program_id, claims, evidence, note="", now=None):
+    """A provider's new redemption request. Raises RedemptionClosed, NotClaimable, NothingSelected,
+    InvoiceMissing, EvidenceMissing, ValidationFailed (uploads), PermissionDenied."""
+    require_provider(actor)
+    program = db.session.get(VoucherProgram, program_id)
+    if program is None:
+        raise errors.RequestNotFound()
+    check_deadline(program, now)
+    request = RedemptionRequest(provider_id=actor.organisation_id, program_id=program.id,
+                                created_by_id=actor.id, note=(note or "").strip()[:2000])
+    db.session.add(request)
+    db.session.flush()
+    add_items(request, actor, claims)
+    add_evidence(request, actor, evidence)
+    after_submission(request, actor)
+    return request
+
+
+def add_items(request, actor, claims):
+    if not claims:
+        raise errors.NothingSelected(field="orders")
+    available = {order.id: (order, amount) for order, amount in claimable_orders(actor.organisation_id, request.program_id)}
+    for claim in claims:
+        if claim.order_id not in available:
+            order = db.session.get(Order, claim.order_id)
+            raise errors.NotClaimable(number=getattr(order, "number", "?"), field="orders")
+        order, amount = available[claim.order_id]
+        invoice = (claim.invoice_number or "").strip()
+        if not invoice or len(invoice) > MAX_INVOICE:
+            raise errors.InvoiceMissing(number=order.number, field="orders")
+        db.session.add(RedemptionItem(request_id=request.id, order_id=order.id, live_order_id=order.id,
+                                      invoice_number=invoice, amount_fen=amount))
+        if order.status == OrderStatus.COMPLETED:
+            lifecycle.transition(order, "request_redemption", actor, invoice)
+    db.session.flush()
+
+
+def add_evidence(request, actor, evidence):
+    for item in evidence:
+        kind = item.kind if item.kind in EVIDENCE_KINDS else "other"
+        stored = uploads.store_document(actor.organisation, item.upload, "redemption", field="evidence")
+        db.session.add(RedemptionEvidence(request_id=request.id, file_id=stored.id, kind=kind))
+    db.session.flush()
+    if not request.evidence and not db.session.scalar(
+            select(func.count()).select_from(RedemptionEvidence).where(RedemptionEvidence.request_id == request.id)):
+        raise errors.EvidenceMissing(field="evidence")
+
+
+def after_submission(request, actor):
+    request.status, request.submitted_at = R.SUBMITTED, utcnow()
+    request.first_reviewer_id = request.first_reviewed_at = None
+    request.final_reviewer_id = request.final_reviewed_at = None
+    db.session.flush()
+
+
+def resubmit(request_id, actor, invoices, evidence, note="", now=None):
+    """Send a returned request back for review with corrected invoice numbers ({order id: number})
+    and any further evidence. Raises WrongState, RedemptionClosed, InvoiceMissing, …"""
+    request = get_request(request_id, actor)
+    require_provider(actor)
+    if request.status != R.RETURNED:
+        raise errors.WrongState(state=REQUEST_LABELS[request.status])
+    check_deadline(request.program, now)
+    for item in request.items:
+        invoice = (invoices.get(item.order_id, item.invoice_number) or "").strip()
+        if not invoice or len(invoice) > MAX_INVOICE:
+            raise errors.InvoiceMissing(number=item.order.number, field="orders")
+        item.invoice_number = invoice
+    if note:
+        request.note = note.strip()[:2000]
+    add_evidence(request, actor, evidence)
+    after_submission(request, actor)
+    return request
+
+
+def get_request(request_id, actor):
+    """The request if the actor is an admin or a member of its provider; RequestNotFound otherwise."""
+    request = db.session.get(RedemptionRequest, request_id)
+    if request is None or not (actor.is_admin or actor.organisation_id == request.provider_id):
+        raise errors.RequestNotFound()
+    return request
+
+
+def snapshot(request):
+    return {"status": request.status, "total_fen": request.total_fen}
+
+
+def review(request_id, actor, decision, reason=""):
+    """An admin decision on a request: 'first_approve' (初审), 'final_approve' (终审), 'return'
+    (send back with reasons) or 'reject' (final). Raises WrongState, ValidationFailed."""
+    if not actor.is_admin or actor.is_auditor:
+        raise PermissionDenied()
+    request = get_request(request_id, actor)
+    allowed = {"first_approve": {R.SUBMITTED}, "final_approve": {R.FIRST_APPROVED},
+               "return": {R.SUBMITTED, R.FIRST_APPROVED, R.APPROVED}, "reject": {R.SUBMITTED, R.FIRST_APPROVED, R.APPROVED}}
+    if request.status not in allowed[decision] or request.batch_id is not None:
+        raise errors.WrongState(state=REQUEST_LABELS[request.status])
+    before, now = snapshot(request), utcnow()
+    if decision in ("return", "reject"):
+        request.reason = reason_required(reason)
+    if decision == "first_approve":
+        request.status, request.first_reviewer_id, request.first_reviewed_at = R.FIRST_APPROVED, actor.id, now
+    elif decision == "final_approve":
+        request.status, request.final_reviewer_id, request.final_reviewed_at = R.APPROVED, actor.id, now
+    elif decision == "return":
+        request.status = R.RETURNED
+    else:
+        request.status = R.REJECTED
+        for item in request.items:
+            item.live_order_id = None
+    db.session.flush()
+    record(actor, f"redemption.{decision}", request, before=before, after=snapshot(request), reason=request.reason if decision in ("return", "reject") else None)
+    tell_provider(request)
+    return request
+
+
+DECIDED = {
+    R.FIRST_APPROVED: N_("Redemption request %(number)s passed first review"),
+    R.APPROVED: N_("Redemption request %(number)s approved"),
+    R.RETURNED: N_("Redemption request %(number)s returned for changes"),
+    R.REJECTED: N_("Redemption request %(number)s rejected"),
+    R.SETTLED: N_("Redemption request %(number)s paid"),
+}
+
+
+def tell_provider(request):
+    subject = DECIDED.get(request.status)
+    if subject is None:
+        return
+    notifications.notify(db.session, notifications.members(db.session, request.provider_id), "redemption",
+                         subject, N_("Open redemption request %(number)s to see the decision. %(reason)s"),
+                         link=f"/redemption/{request.id}", number=request.number, reason=request.reason or "")

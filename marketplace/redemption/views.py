@@ -1,0 +1,82 @@
+"""Provider pages: the orders it may claim, its redemption requests, new request, resubmission."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from marketplace.auth.decorators import role_required
+from marketplace.catalog.uploads import Upload
+from marketplace.database import utcnow
+from marketplace.extensions import db
+from marketplace.forms import attempt
+from marketplace.redemption import services
+from marketplace.redemption.forms import EVIDENCE_SLOTS, RequestForm
+from marketplace.redemption.models import RedemptionRequest
+from marketplace.vouchers.models import VoucherProgram
+from marketplace.vouchers.rules import local_date
+
+bp = Blueprint("redemption", __name__, url_prefix="/redemption")
+provider_required = role_required("provider")
+
+
+@bp.route("/")
+@provider_required
+def index():
+    claimable = services.claimable_orders(current_user.organisation_id)
+    programs = {}
+    for order, amount in claimable:
+        programs.setdefault(order.program, []).append((order, amount))
+    requests = db.session.scalars(select(RedemptionRequest).where(RedemptionRequest.provider_id == current_user.organisation_id)
+                                  .order_by(RedemptionRequest.id.desc())).all()
+    return render_template("redemption/index.html", programs=programs, requests=requests,
+                           today=local_date(utcnow()))
+
+
+def evidence_from(form):
+    found = []
+    for slot in EVIDENCE_SLOTS:
+        storage = getattr(form, slot).data
+        if storage and getattr(storage, "filename", ""):
+            found.append(services.Evidence(slot, Upload(storage.filename, storage.read())))
+    return found
+
+
+def invoices_from_form():
+    """{order id: invoice number} from the `invoice-<id>` fields of ticked (`order`) orders."""
+    ticked = {int(v) for v in request.form.getlist("order") if v.isdigit()}
+    return {order_id: request.form.get(f"invoice-{order_id}", "") for order_id in ticked}
+
+
+@bp.route("/new/<int:program_id>", methods=["GET", "POST"])
+@provider_required
+def new(program_id):
+    program = db.session.get(VoucherProgram, program_id) or abort(404)
+    claimable = services.claimable_orders(current_user.organisation_id, program.id)
+    form = RequestForm()
+    if form.validate_on_submit():
+        claims = [services.Claim(order_id, number) for order_id, number in invoices_from_form().items()]
+        work = lambda: services.submit(current_user, program.id, claims, evidence_from(form), form.note.data)
+        created, ok = attempt(form, work)
+        if ok:
+            flash(_("Redemption request %(number)s submitted for first review.", number=created.number), "success")
+            return redirect(url_for("redemption.detail", request_id=created.id))
+    return render_template("redemption/new.html", program=program, claimable=claimable, form=form,
+                           chosen=invoices_from_form() if request.method == "POST" else {}), 422 if form.errors else 200
+
+
+@bp.route("/<int:request_id>", methods=["GET", "POST"])
+@provider_required
+def detail(request_id):
+    item = services.get_request(request_id, current_user)
+    form = RequestForm()
+    if item.status == "returned" and form.validate_on_submit():
+        invoices = {i.order_id: request.form.get(f"invoice-{i.order_id}", i.invoice_number) for i in item.items}
+        work = lambda: services.resubmit(item.id, current_user, invoices, evidence_from(form), form.note.data)
+        _done, ok = attempt(form, work)
+        if ok:
+            flash(_("Redemption request %(number)s resubmitted for first review.", number=item.number), "success")
+            return redirect(url_for("redemption.detail", request_id=item.id))
+        item = services.get_request(request_id, current_user)
+    elif request.method == "POST" and item.status != "returned":
+        abort(409)
+    return render_template("redemption/detail.html", item=item, form=form), 422 if form.errors else 200
