@@ -54,6 +54,21 @@ def seed_demo(if_empty):
         click.echo(f"  {role:<10} {email:<26} {label}")
 
 
+@seed_cli.command("orders")
+def seed_orders():
+    """Create demo orders in every state, paying through the payment gateway (needs it up)."""
+    from marketplace import seed
+    from marketplace.orders.demo import seed_orders as seed_demo_orders
+
+    try:
+        made = seed_demo_orders(seed.demo_admin())
+    except DomainError as error:
+        db.session.rollback()
+        return click.echo(f"Demo orders skipped: {error}")
+    db.session.commit()
+    click.echo(f"{made} demo order(s) created." if made else "Demo orders already exist.")
+
+
 def register(app):
     from marketplace.catalog.cli import catalog_cli
     from marketplace.ledger.cli import ledger_cli

@@ -22,6 +22,10 @@ ORGANISATIONS = (
 ADMIN_EMAIL = "admin@demo.torch.cn"
 
 
+def demo_admin():
+    return db.session.scalar(select(User).where(User.email == ADMIN_EMAIL))
+
+
 def database_is_empty():
     return db.session.scalar(select(func.count()).select_from(User)) == 0
 

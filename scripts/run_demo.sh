@@ -43,6 +43,7 @@ fi
 if [[ -n "$STRIPE_API_BASE" ]]; then
   # Only localstripe must be up for this: events (and so deliveries) start once someone pays.
   $FLASK payments register-webhook "http://${HOST}:${PORT}/payments/stripe/webhook"
+  $FLASK seed orders  # demo orders in every state, paid through the emulator (once)
 fi
 echo "Serving on http://${HOST}:${PORT}  (Ctrl-C stops)"
 $FLASK run --host "$HOST" --port "$PORT"

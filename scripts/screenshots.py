@@ -72,6 +72,8 @@ PAGES = [
     ("admin@demo.torch.cn", "audit-account", "/admin/ledger/accounts/2"),
     ("admin@demo.torch.cn", "audit-integrity", "/admin/integrity#click:立即校验账本"),
     ("admin@demo.torch.cn", "audit-reconciliation", "/admin/reconciliation"),
+    ("admin@demo.torch.cn", "audit-anomalies", "/admin/anomalies"),
+    ("admin@demo.torch.cn", "audit-reports", "/admin/reports"),
 ]
 
 

@@ -155,3 +155,22 @@ def audit_anomaly_dismiss():
     for error in [*form.form_errors, *form.reason.errors]:
         flash(error, "error")
     return redirect(url_for("admin.audit_anomalies"))
+
+
+@bp.route("/reports")
+@admin_required
+def audit_reports():
+    from marketplace.audit import reports
+
+    built = [make() for make in reports.REPORTS.values()]
+    return render_template("admin/audit_reports.html", reports=built, bars=reports.bars, averages=reports.averages())
+
+
+@bp.route("/reports/<name>.<any(csv, xlsx):fmt>")
+@admin_required
+def audit_report_export(name, fmt):
+    from marketplace.audit import reports
+
+    make = reports.REPORTS.get(name) or abort(404)
+    report = make()
+    return exports.download(fmt, [_(h) for h in report.header], report.rows, f"report-{name}")

@@ -1,6 +1,8 @@
 """The message thread of an order, and the review after completion (with one provider reply)."""
 from sqlalchemy import func, select
 
+from marketplace.catalog.models import Listing, OutboxAction
+from marketplace.catalog.outbox import record_change
 from marketplace.database import utcnow
 from marketplace.errors import InvalidState, ValidationFailed
 from marketplace.extensions import db
@@ -54,6 +56,7 @@ def review(order, actor, rating, body):
                   author_id=actor.id, rating=rating, body=body)
     db.session.add(item)
     db.session.flush()
+    record_change(db.session.get(Listing, order.listing_id), OutboxAction.UPDATE)  # the rating feeds search ranking
     return item
 
 

@@ -44,11 +44,27 @@ def serve(port, state=None):
     resources.Store.try_load_from_disk = load
     resources.Store.dump_to_disk = dump
     resources.store.try_load_from_disk()
+    exit_with_parent()
     logger = logging.getLogger("aiohttp.access")
     logger.setLevel(logging.INFO)
     logger.addHandler(logging.StreamHandler())
     web.run_app(server.app, host="127.0.0.1", port=port, access_log=logger,
                 print=lambda message: print(message, flush=True))
+
+
+def exit_with_parent():
+    """Stop when whoever started us is gone (a test run killed by a timeout, a closed terminal):
+    an orphaned emulator would hold its port and serve stale data to nobody."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def main(argv=None):

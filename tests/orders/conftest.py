@@ -41,3 +41,7 @@ def funded_buyer(buyer, make_program, issue):
 
 def package_of(listing, index=0):
     return listing.published_revision.packages[index]
+
+
+# Browser tests in this folder use the same Chromium set-up as tests/browser.
+from tests.browser.conftest import browser_context_args, browser_type_launch_args, page  # noqa: E402,F401

@@ -193,3 +193,18 @@ def test_one_review_after_completion_and_one_reply(paid_order, seller, funded_bu
     db.session.commit()
     assert services.rating_summary(listing_id=paid_order.listing_id) == (400, 1)
     assert db.session.scalar(select(func.count()).select_from(Review)) == 1
+
+
+def test_reviews_feed_the_search_rating(paid_order, seller, funded_buyer):
+    from marketplace.catalog.models import SearchOutbox
+    from marketplace.search.documents import ratings
+
+    buyer = funded_buyer[0]
+    services.accept(paid_order, seller)
+    services.deliver(paid_order, seller, "", report(seller))
+    services.complete(paid_order, buyer)
+    before = db.session.scalar(select(func.max(SearchOutbox.id))) or 0
+    services.review(paid_order, buyer, 3, "一般")
+    db.session.commit()
+    assert ratings([paid_order.listing_id]) == {paid_order.listing_id: 3.0}
+    assert db.session.scalar(select(SearchOutbox.listing_id).where(SearchOutbox.id > before)) == paid_order.listing_id
