@@ -9,7 +9,7 @@ from pathlib import Path
 
 ENV_VARS = (
     "DATABASE_URL", "SECRET_KEY", "SEARCH_INDEX_DIR", "UPLOAD_DIR", "STRIPE_SECRET_KEY",
-    "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "MAIL_SERVER", "MAIL_PORT", "REDIS_URL",
+    "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_PUBLISHABLE_KEY", "MAIL_SERVER", "MAIL_PORT", "REDIS_URL",
     "AUDIT_CHECKPOINT_KEY",
 )
 
@@ -27,6 +27,7 @@ def defaults(instance_path):
         "STRIPE_SECRET_KEY": "",
         "STRIPE_WEBHOOK_SECRET": "",
         "STRIPE_API_BASE": "",
+        "STRIPE_PUBLISHABLE_KEY": "",
         "MAIL_SERVER": "",
         "MAIL_PORT": 25,
         "MAIL_FROM": "火炬科技服务超市 <noreply@torch-marketplace.local>",

@@ -61,7 +61,13 @@ def allowed(order, action, actor):
 
 
 def transition(order, action, actor, note=""):
-    """Move the order on; returns the previous state. Raises InvalidState or PermissionDenied."""
+    """Move the order on; returns the previous state. Raises InvalidState or PermissionDenied.
+
+    The order row is re-read under a row lock first (PostgreSQL; SQLite serialises writers), so
+    a cancel racing a payment's fulfilment sees the other's outcome instead of overwriting it."""
+    if order.id is not None:
+        db.session.flush()  # keep this transaction's own pending changes; the refresh re-reads the row
+        db.session.refresh(order, with_for_update=True)
     key = (order.status, action)
     if key not in TRANSITIONS:
         raise InvalidState(N_("This cannot be done while the order is “%(state)s”."), state=STATUS_LABELS[order.status])
