@@ -10,6 +10,9 @@ from marketplace.auth.decorators import admin_required, operator_required
 from marketplace.auth.forms import ConfirmForm, RejectForm
 from marketplace.extensions import db
 from marketplace.forms import attempt
+from marketplace.money import format_fen
+from marketplace.database import utcnow
+from marketplace.vouchers.rules import local_date
 from marketplace.notifications.models import OutboxMail
 from marketplace.pagination import paginate
 from marketplace.vouchers import services
@@ -45,6 +48,7 @@ def program(program_id):
     vouchers = paginate(select(Voucher).where(Voucher.program_id == item.id).order_by(Voucher.serial),
                         current_app.config["PER_PAGE"])
     return render_template("admin/program.html", program=item, reconciliation=reconciliation,
+                           today=local_date(utcnow()),
                            vouchers=vouchers, action_form=ConfirmForm(), upload_form=BatchUploadForm())
 
 
@@ -63,17 +67,22 @@ def edit_program(program_id):
     return render_template("admin/program_form.html", form=form, program=item), 422 if form.errors else 200
 
 
-@bp.route("/programs/<int:program_id>/<any(open, close):action>", methods=["POST"])
+PROGRAM_ACTIONS = {"open": services.open_program, "close": services.close_program, "expire": services.expire_program}
+
+
+@bp.route("/programs/<int:program_id>/<any(open, close, expire):action>", methods=["POST"])
 @operator_required
 def program_action(program_id, action):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    operation = services.open_program if action == "open" else services.close_program
-    outcome, ok = attempt(form, lambda: operation(program_id, current_user))
+    outcome, ok = attempt(form, lambda: PROGRAM_ACTIONS[action](program_id, current_user))
     for message in form.form_errors:
         flash(message, "error")
-    if ok:
+    if ok and action == "expire":
+        flash(_("Expiry run: %(count)d voucher(s) lapsed, %(amount)s returned to the program.",
+                count=outcome[0], amount=format_fen(outcome[1])), "success")
+    elif ok:
         flash(_("The program is open: its budget is funded and eligible enterprises have been told.")
               if action == "open" else _("The program is closed to new applications."), "success")
     return redirect(url_for("admin.program", program_id=program_id))

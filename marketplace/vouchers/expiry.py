@@ -6,7 +6,7 @@ from sqlalchemy import select
 from marketplace import ledger
 from marketplace.audit.services import record
 from marketplace.database import utcnow
-from marketplace.errors import ValidationFailed
+from marketplace.errors import InvalidState, ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import N_
 from marketplace.ledger.accounts import program_account_code
@@ -39,12 +39,14 @@ def lapse(voucher, kind, actor=None, memo=""):
     return amount
 
 
-def expire_vouchers(now=None):
-    """Lapse what is left on vouchers whose program's use_by has passed (Asia/Shanghai dates).
-    Runs any number of times; returns (vouchers touched, fen lapsed)."""
+def expire_vouchers(now=None, program_id=None):
+    """Lapse what is left on vouchers whose program's use_by has passed (Asia/Shanghai dates),
+    in every program or one. Runs any number of times; returns (vouchers touched, fen lapsed)."""
     today = local_date(now or utcnow())
-    due = db.session.scalars(select(Voucher).join(VoucherProgram).where(
-        VoucherProgram.use_by < today, Voucher.revoked_at.is_(None)).order_by(Voucher.id)).all()
+    query = select(Voucher).join(VoucherProgram).where(VoucherProgram.use_by < today, Voucher.revoked_at.is_(None))
+    if program_id is not None:
+        query = query.where(VoucherProgram.id == program_id)
+    due = db.session.scalars(query.order_by(Voucher.id)).all()
     touched, total = 0, 0
     for voucher in due:
         amount = lapse(voucher, ledger.TransferKind.LAPSE, memo=f"{voucher.number} expired")
@@ -52,6 +54,21 @@ def expire_vouchers(now=None):
             voucher.lapsed_at = now or utcnow()
         touched, total = touched + (amount > 0), total + amount
     db.session.flush()
+    return touched, total
+
+
+def expire_program(program_id, actor, now=None):
+    """An admin runs the expiry of one program now instead of waiting for the worker.
+    Raises PermissionDenied, ProgramNotFound, InvalidState (use_by not yet passed)."""
+    from marketplace.vouchers.programs import get_program
+
+    require_admin(actor)
+    program = get_program(program_id)
+    if local_date(now or utcnow()) <= program.use_by:
+        raise InvalidState(N_("Vouchers of this program can be used until %(date)s; they expire after that day."),
+                           date=program.use_by.isoformat())
+    touched, total = expire_vouchers(now, program.id)
+    record(actor, "program.expire", program, after={"vouchers": touched, "lapsed_fen": total})
     return touched, total
 
 

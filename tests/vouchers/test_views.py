@@ -172,3 +172,22 @@ def test_notifications_page_lists_and_marks_read(client, auth, make_program, ent
     assert "新的创新券项目" in page and 'class="count-badge"' in page
     client.post("/notifications/read", data={})
     assert 'class="count-badge"' not in client.get("/notifications/").get_data(as_text=True)
+
+
+def test_admin_runs_a_programs_expiry_from_its_page(client, auth, make_program, enterprise, admin):
+    from datetime import timedelta
+    from marketplace import ledger
+    from marketplace.database import utcnow
+    from marketplace.vouchers.rules import local_date
+    from marketplace.vouchers.issuance import IssueItem, issue_vouchers
+    today = local_date(utcnow())
+    current = make_program()
+    auth.login(admin)  # the current program refuses: its vouchers are still valid
+    page = client.post(f"/admin/programs/{current.id}/expire", data={}, follow_redirects=True).get_data(as_text=True)
+    assert "可使用至" in page
+    ended = make_program(valid_from=today - timedelta(days=60), use_by=today - timedelta(days=1))
+    voucher = issue_vouchers(ended, [IssueItem(enterprise.organisation_id, 1_000_00, "ended-1")], admin)[0]
+    db.session.commit()
+    page = client.post(f"/admin/programs/{ended.id}/expire", data={}, follow_redirects=True).get_data(as_text=True)
+    assert "1 张创新券作废" in page
+    assert ledger.balance(db.session, voucher.account_id).available == 0
