@@ -8,7 +8,7 @@ from marketplace import ledger
 from marketplace.auth.models import Organisation
 from marketplace.extensions import db
 from marketplace.i18n import N_
-from marketplace.ledger.models import Account, Transfer, TransferKind
+from marketplace.ledger.models import Account, Transfer
 from marketplace.orders.models import Order
 from marketplace.vouchers.models import Voucher, VoucherProgram
 from marketplace.vouchers.rules import SHANGHAI

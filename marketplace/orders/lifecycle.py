@@ -29,6 +29,7 @@ TRANSITIONS = {
     (S.DISPUTED, "resolve_post"): (S.COMPLETED, {ADMIN}),
     (S.DISPUTED, "resolve_refund"): (S.REFUNDED, {ADMIN}),
     (S.COMPLETED, "request_redemption"): (S.REDEEMED, {PROVIDER}),
+    (S.REDEEMED, "reject_redemption"): (S.COMPLETED, {ADMIN}),
     (S.REDEEMED, "settle"): (S.SETTLED, {ADMIN, SYSTEM}),
 }
 
@@ -38,6 +39,7 @@ ACTION_LABELS = {
     "deliver": N_("Delivered"), "complete": N_("Delivery accepted (验收)"), "auto_complete": N_("Accepted automatically"),
     "dispute": N_("Dispute raised"), "resolve_post": N_("Dispute resolved: paid to the provider"),
     "resolve_refund": N_("Dispute resolved: refunded"), "request_redemption": N_("Redemption requested"),
+    "reject_redemption": N_("Redemption request rejected"),
     "settle": N_("Settled"),
 }
 
@@ -72,8 +74,8 @@ def transition(order, action, actor, note=""):
     if key not in TRANSITIONS:
         raise InvalidState(N_("This cannot be done while the order is “%(state)s”."), state=STATUS_LABELS[order.status])
     target, roles = TRANSITIONS[key]
-    if role_of(actor, order) not in roles:
-        raise PermissionDenied()
+    if role_of(actor, order) not in roles or getattr(actor, "is_auditor", False):
+        raise PermissionDenied()  # auditors read everything and change nothing
     previous, order.status, order.updated_at = order.status, target, utcnow()
     order.due_at = deadline(target)
     db.session.add(OrderEvent(order_id=order.id, action=action, from_status=previous, to_status=target,

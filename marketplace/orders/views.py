@@ -187,7 +187,7 @@ def reply(number):
 @bp.route("/<number>/resolve", methods=["POST"])
 @login_required
 def resolve(number):
-    if not current_user.is_admin:
+    if not current_user.is_admin or current_user.is_auditor:
         abort(403)
     order = services.get_order(number, current_user)
     form = ResolveForm()

@@ -113,8 +113,8 @@ def add_evidence(request, actor, evidence):
         stored = uploads.store_document(actor.organisation, item.upload, "redemption", field="evidence")
         db.session.add(RedemptionEvidence(request_id=request.id, file_id=stored.id, kind=kind))
     db.session.flush()
-    if not request.evidence and not db.session.scalar(
-            select(func.count()).select_from(RedemptionEvidence).where(RedemptionEvidence.request_id == request.id)):
+    if not db.session.scalar(select(func.count()).select_from(RedemptionEvidence)
+                             .where(RedemptionEvidence.request_id == request.id)):
         raise errors.EvidenceMissing(field="evidence")
 
 
@@ -180,6 +180,7 @@ def review(request_id, actor, decision, reason=""):
         request.status = R.REJECTED
         for item in request.items:
             item.live_order_id = None
+            lifecycle.transition(item.order, "reject_redemption", actor, request.reason)
     db.session.flush()
     record(actor, f"redemption.{decision}", request, before=before, after=snapshot(request), reason=request.reason if decision in ("return", "reject") else None)
     tell_provider(request)

@@ -1,5 +1,3 @@
-import pytest
-
 from marketplace.audit import anomalies
 from marketplace.audit.models import AnomalyDismissal, AuditEntry
 from marketplace.extensions import db

@@ -208,3 +208,19 @@ def test_reviews_feed_the_search_rating(paid_order, seller, funded_buyer):
     db.session.commit()
     assert ratings([paid_order.listing_id]) == {paid_order.listing_id: 3.0}
     assert db.session.scalar(select(SearchOutbox.listing_id).where(SearchOutbox.id > before)) == paid_order.listing_id
+
+
+def test_auditors_see_orders_but_cannot_resolve(paid_order, seller, funded_buyer, make_user, client, auth):
+    auditor = make_user("admin")
+    auditor.admin_role = "auditor"
+    db.session.commit()
+    services.accept(paid_order, seller)
+    services.deliver(paid_order, seller, "", report(seller))
+    services.dispute(paid_order, funded_buyer[0], "有问题")
+    db.session.commit()
+    assert services.get_order(paid_order.number, auditor) is paid_order
+    with pytest.raises(PermissionDenied):
+        services.resolve(paid_order, auditor, "refund", "审计员不能裁决")
+    auth.login(auditor)
+    response = client.post(f"/orders/{paid_order.number}/resolve", data={"outcome": "refund", "reason": "x"})
+    assert response.status_code == 403 and paid_order.status == "disputed"

@@ -132,6 +132,7 @@ def test_returned_requests_are_resubmitted_and_rejected_ones_free_their_orders(c
     assert request.first_reviewer_id is None and len(request.evidence) == 2
     services.review(request.id, admin, "reject", "重复申报")
     db.session.commit()
+    assert order.status == "completed"  # back to claimable, with the rejection on its timeline
     again = submit(seller, program, [order])
     assert again.items[0].order_id == order.id
 
