@@ -18,8 +18,10 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.route("/")
 @admin_required
 def dashboard():
+    from marketplace.audit.integrity import latest_runs
+
     counts = {kind: auth_services.count_by_status(kind) for kind in OrgKind}
-    return render_template("admin/dashboard.html", counts=counts)
+    return render_template("admin/dashboard.html", counts=counts, last_verify=next(iter(latest_runs(1)), None))
 
 
 @bp.route("/organisations")

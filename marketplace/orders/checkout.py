@@ -1,4 +1,5 @@
 """Quote and place an order: price snapshot, voucher holds and the cash share, in one transaction."""
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -106,9 +107,7 @@ def new_order(actor, offer, split_, request_key, now):
 
 
 def reasons_text(split_):
-    """Stored as msgid|json lines so the order page can show them in the reader's language."""
-    import json
-
+    """Stored as JSON lines [msgid, params] so the order page shows them in the reader's language."""
     return "\n".join(json.dumps([message, params], ensure_ascii=False) for message, params in split_.reasons)
 
 

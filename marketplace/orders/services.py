@@ -1,27 +1,15 @@
 """The orders feature's public operations (each module documents its errors)."""
+from sqlalchemy import select
+
+from marketplace.extensions import db
 from marketplace.orders.actions import (accept, cancel, complete, deliver, dispute, get_order,  # noqa: F401
                                         payment_failed, payment_succeeded, reject, resolve, run_timeouts)
 from marketplace.orders.checkout import Offer, VoucherBalanceChanged, offer_for, place_order, quote  # noqa: F401
 from marketplace.orders.lifecycle import allowed  # noqa: F401
+from marketplace.orders.models import Review
 from marketplace.orders.quotes import accept_quote, get_quote, give_quote, quotes_for, request_quote  # noqa: F401
 from marketplace.orders.thread import messages, post_message, rating_summary, reply, review, reviews_for  # noqa: F401
 
 
-def open_orders_of_provider(provider_id):
-    """Orders of a provider still in progress (for suspension notices)."""
-    from sqlalchemy import select
-
-    from marketplace.extensions import db
-    from marketplace.orders.models import Order, OrderStatus
-
-    live = (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.ACCEPTED, OrderStatus.DELIVERED, OrderStatus.DISPUTED)
-    return db.session.scalars(select(Order).where(Order.provider_id == provider_id, Order.status.in_(live))).all()
-
-
 def reviews_for_order(order):
-    from sqlalchemy import select
-
-    from marketplace.extensions import db
-    from marketplace.orders.models import Review
-
     return db.session.scalar(select(Review).where(Review.order_id == order.id))
