@@ -4,7 +4,8 @@ explained; an admin may dismiss one with a reason (kept, and in the audit log).
 Rules: orders between related parties; contract splitting (the same enterprise–provider pair
 with several orders just under the per-order cap within 30 days); voucher share above the
 program ratio; redemption requested without delivery evidence; refunds after redemption;
-reviews from related parties."""
+reviews from related parties; a provider charging voucher holders sharply more than cash buyers."""
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,7 +34,9 @@ RULES = {
     "redemption_without_evidence": N_("Redemption requested without delivery evidence"),
     "refund_after_redemption": N_("Refund after redemption"),
     "related_party_review": N_("Review from a related party"),
+    "price_rise_for_vouchers": N_("Higher prices for voucher holders"),
 }
+PRICE_RISE_PERCENT = 20  # voucher orders paying this much more than cash-only orders of the same package
 
 
 @dataclass(frozen=True)
@@ -144,8 +147,31 @@ def related_party_reviews():
             for r in rows]
 
 
+def price_rise_for_vouchers():
+    """Per listing and package: the lowest price voucher holders paid against the lowest price
+    cash-only buyers paid; flagged when voucher holders always paid ≥ 20% more."""
+    rows = db.session.execute(select(Order.listing_id, Order.snapshot, Order.voucher_fen, Order.price_fen, Order.number)
+                              .where(Order.status.not_in(["cancelled", "rejected", "refunded"]))
+                              .order_by(Order.id)).all()
+    lowest = {}  # (listing, package) → {"voucher": (price, number), "cash": (price, number)}
+    for listing_id, snapshot, voucher_fen, price_fen, number in rows:
+        side = lowest.setdefault((listing_id, snapshot.get("package")), {})
+        kind = "voucher" if voucher_fen > 0 else "cash"
+        if kind not in side or price_fen < side[kind][0]:
+            side[kind] = (price_fen, number)
+    flags = []
+    for (listing_id, package), side in lowest.items():
+        if "voucher" in side and "cash" in side and \
+                side["voucher"][0] * 100 >= side["cash"][0] * (100 + PRICE_RISE_PERCENT):
+            flags.append(Flag("price_rise_for_vouchers", f"listing:{listing_id}:{hashlib.sha1((package or '').encode()).hexdigest()[:8]}",
+                              N_("Voucher holders paid at least %(voucher)s for “%(package)s”, cash buyers %(cash)s."),
+                              {"voucher": format_fen(side["voucher"][0]), "package": package or "",
+                               "cash": format_fen(side["cash"][0])}, side["voucher"][1]))
+    return flags
+
+
 CHECKS = (related_party_orders, contract_splitting, share_above_ratio, redemption_without_evidence,
-          refund_after_redemption, related_party_reviews)
+          refund_after_redemption, related_party_reviews, price_rise_for_vouchers)
 
 
 def flags(include_dismissed=False):

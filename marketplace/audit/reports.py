@@ -49,17 +49,44 @@ def by_program():
 
 
 def by_month():
-    """Issued, redeemed and settled per month (Asia/Shanghai)."""
-    months = {}
-    rows = db.session.execute(select(Transfer.created_at, Transfer.kind, Transfer.amount)
-                              .where(Transfer.ledger == "voucher", Transfer.kind.in_(["issue", "post", "settle"])),
-                              execution_options={"yield_per": 10_000})
-    for created_at, kind, amount in rows:
-        month = created_at.astimezone(SHANGHAI).strftime("%Y-%m")
-        months.setdefault(month, {"issue": 0, "post": 0, "settle": 0})[kind] += int(amount)
-    return Report("months", N_("Issued, redeemed and settled by month"),
-                  (N_("Month"), N_("Issued"), N_("Redeemed"), N_("Settled")),
-                  [(m, v["issue"], v["post"], v["settle"]) for m, v in sorted(months.items())], 1, (1, 2, 3))
+    """Per month (Asia/Shanghai): issued, held on orders at the month's end, redeemed, settled, lapsed."""
+    held = Transfer.__table__.alias("held")
+    rows = db.session.execute(
+        select(Transfer.created_at, Transfer.kind, Transfer.amount, held.c.amount)
+        .outerjoin(held, held.c.id == Transfer.pending_id)
+        .where(Transfer.ledger == "voucher",
+               Transfer.kind.in_(["issue", "hold", "post", "void", "expire", "settle", "lapse", "revoke"]))
+        .order_by(Transfer.id), execution_options={"yield_per": 10_000})
+    months, holding = {}, 0
+    for created_at, kind, amount, released in rows:
+        month = months.setdefault(created_at.astimezone(SHANGHAI).strftime("%Y-%m"),
+                                  {"issue": 0, "post": 0, "settle": 0, "lapse": 0, "held": 0})
+        holding += int(amount) if kind == "hold" else -int(released or 0)  # a resolution releases its whole hold
+        month["held"] = holding
+        column = {"revoke": "lapse", "hold": None, "void": None, "expire": None}.get(kind, kind)
+        if column:
+            month[column] += int(amount)
+    return Report("months", N_("Vouchers over time, by month"),
+                  (N_("Month"), N_("Issued"), N_("Held at month end"), N_("Redeemed"), N_("Settled"), N_("Lapsed")),
+                  [(m, v["issue"], v["held"], v["post"], v["settle"], v["lapse"]) for m, v in sorted(months.items())],
+                  1, (1, 2, 3, 4, 5))
+
+
+def budget_burndown():
+    """Each program's budget left at the end of every month with budget movements (Asia/Shanghai)."""
+    rows = []
+    for program in db.session.scalars(select(VoucherProgram).where(VoucherProgram.opened_at.is_not(None))
+                                      .order_by(VoucherProgram.code)):
+        budget = db.session.scalar(select(Account.id).where(Account.code == f"program:{program.code}:budget"))
+        left, months = 0, {}
+        for created_at, debit_id, amount in db.session.execute(
+                select(Transfer.created_at, Transfer.debit_account_id, Transfer.amount)
+                .where((Transfer.debit_account_id == budget) | (Transfer.credit_account_id == budget),
+                       Transfer.pending.is_(False)).order_by(Transfer.id)):
+            left += -int(amount) if debit_id == budget else int(amount)
+            months[created_at.astimezone(SHANGHAI).strftime("%Y-%m")] = left
+        rows += [(program.code, month, value) for month, value in months.items()]
+    return Report("burndown", N_("Budget burn-down"), (N_("Program"), N_("Month"), N_("Budget left")), rows, 2, (2,))
 
 
 def by_category():
@@ -103,7 +130,7 @@ def averages():
     return rows
 
 
-REPORTS = {"programs": by_program, "months": by_month, "categories": by_category, "providers": top_providers,
+REPORTS = {"programs": by_program, "months": by_month, "burndown": budget_burndown, "categories": by_category, "providers": top_providers,
            "coverage": coverage}
 
 

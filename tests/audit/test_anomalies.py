@@ -96,3 +96,40 @@ def test_dismissing_needs_a_reason_and_is_audited(client, auth, admin, complete_
     assert flagged("related_party_order") == []
     assert db.session.query(AuditEntry).filter_by(action="anomaly.dismiss").one().reason == "同一集团，已备案"
     assert "同一集团，已备案" in client.get("/admin/anomalies?all=1").get_data(as_text=True)
+
+
+def raise_price(listing, seller, price_fen):
+    from marketplace.auth.models import User
+    from marketplace.catalog import listings, moderation
+    from tests.catalog.conftest import listing_data
+
+    listings.update_listing(seller, listing.id, listing_data(packages=(listings.PackageData("标准版", price_fen, 30, "x"),)))
+    listings.submit_listing(seller, listing.id)
+    moderation.approve_revision(db.session.query(User).filter_by(role="admin").first(), listing.working_revision_id)
+    db.session.commit()
+
+
+def order(user, listing, key):
+    from marketplace.orders import services as orders
+
+    placed = orders.place_order(user, orders.offer_for(listing.id, listing.published_revision.packages[0].id), key)
+    db.session.commit()
+    return placed
+
+
+def test_higher_prices_for_voucher_holders(funded_buyer, listing, seller, make_user, admin):
+    order(make_user("enterprise"), listing, "cash-1")  # no voucher: ¥6,800 in cash
+    raise_price(listing, seller, 900_000)
+    assert flagged("price_rise_for_vouchers") == []
+    voucher_order = order(funded_buyer[0], listing, "voucher-1")  # a voucher holder now pays ¥9,000
+    [flag] = flagged("price_rise_for_vouchers")
+    assert flag.order_number == voucher_order.number and flag.params["cash"] == "¥6,800.00"
+
+
+def test_same_prices_for_everyone_are_not_flagged(funded_buyer, listing, seller, make_user, admin):
+    order(make_user("enterprise"), listing, "cash-1")
+    order(funded_buyer[0], listing, "voucher-1")
+    raise_price(listing, seller, 900_000)
+    order(make_user("enterprise"), listing, "cash-2")  # everyone pays the new price
+    order(funded_buyer[0], listing, "voucher-2")
+    assert flagged("price_rise_for_vouchers") == []

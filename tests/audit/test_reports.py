@@ -28,3 +28,27 @@ def test_the_page_draws_charts_and_exports_them(client, auth, admin, complete_or
     book = load_workbook(io.BytesIO(client.get("/admin/reports/coverage.xlsx").data))
     assert book.active.cell(2, 1).value == "厦门"
     assert client.get("/admin/reports/nothing.csv").status_code == 404
+
+
+def test_budget_burndown_follows_the_budget_account(complete_order, program):
+    from marketplace.vouchers.rules import SHANGHAI
+    from marketplace.database import utcnow
+
+    complete_order()
+    month = utcnow().astimezone(SHANGHAI).strftime("%Y-%m")
+    # funded with the program budget, then the buyer's ¥100,000 voucher issued from it
+    assert reports.budget_burndown().rows == [(program.code, month, program.budget_fen - 10_000_000)]
+
+
+def test_months_show_issued_held_redeemed_and_lapsed(complete_order, funded_buyer, listing):
+    from marketplace.database import utcnow
+    from marketplace.extensions import db
+    from marketplace.orders import services as orders
+    from marketplace.vouchers.rules import SHANGHAI
+
+    done = complete_order()
+    waiting = orders.place_order(funded_buyer[0], orders.offer_for(listing.id, listing.published_revision.packages[0].id),
+                                 "still-held")
+    db.session.commit()
+    month = utcnow().astimezone(SHANGHAI).strftime("%Y-%m")
+    assert reports.by_month().rows == [(month, 10_000_000, waiting.voucher_fen, done.voucher_fen, 0, 0)]
