@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from marketplace.audit.models import AnomalyDismissal
 from marketplace.audit.services import record
 from marketplace.auth.models import Organisation
+from marketplace.auth.services import require_operator
 from marketplace.errors import Duplicate, PermissionDenied
 from marketplace.extensions import db
 from marketplace.i18n import N_
@@ -183,8 +184,7 @@ def flags(include_dismissed=False):
 
 def dismiss(actor, rule, key, reason):
     """Record that a flag is explained. Raises ValidationFailed, Duplicate, PermissionDenied."""
-    if not actor.is_admin or actor.is_auditor:
-        raise PermissionDenied()
+    require_operator(actor)
     if rule not in RULES or not key or len(key) > 60:
         raise PermissionDenied()
     reason = reason_required(reason)

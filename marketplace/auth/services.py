@@ -114,6 +114,13 @@ def password_problem(password):
     return None
 
 
+def require_operator(actor):
+    """Admin decisions are for operators: other roles and read-only auditors are refused.
+    Raises PermissionDenied."""
+    if actor is None or not actor.is_admin or actor.is_auditor:
+        raise PermissionDenied()
+
+
 def get_organisation(organisation_id):
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None:
@@ -124,8 +131,7 @@ def get_organisation(organisation_id):
 def decide_organisation(organisation_id, actor, approve, reason=None):
     """Approve or reject a pending organisation, recording the decision.
     Raises NotFound, PermissionDenied, InvalidState, ValidationFailed."""
-    if not actor.is_admin:
-        raise PermissionDenied()
+    require_operator(actor)
     organisation = get_organisation(organisation_id)
     if organisation.status != OrgStatus.PENDING:
         raise InvalidState(N_("This organisation has already been reviewed; the decision stands."))
@@ -145,8 +151,7 @@ def decide_organisation(organisation_id, actor, approve, reason=None):
 
 def set_attributes(organisation_id, actor, is_high_tech, is_sme):
     """Record the verified attributes voucher programs may require. Raises PermissionDenied, NotFound."""
-    if not actor.is_admin:
-        raise PermissionDenied()
+    require_operator(actor)
     organisation = get_organisation(organisation_id)
     before = {"is_high_tech": organisation.is_high_tech, "is_sme": organisation.is_sme}
     organisation.is_high_tech, organisation.is_sme = bool(is_high_tech), bool(is_sme)

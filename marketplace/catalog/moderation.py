@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from marketplace.auth.services import require_operator
 from marketplace.catalog.models import Listing, ListingRevision, ListingStatus, OutboxAction, RevisionState
 from marketplace.catalog.outbox import record_change
-from marketplace.catalog.providers import notify, profile_of, require_admin, require_reason
+from marketplace.catalog.providers import notify, profile_of, require_reason
 from marketplace.database import utcnow
-from marketplace.errors import InvalidState, NotFound, PermissionDenied
+from marketplace.errors import InvalidState, NotFound
 from marketplace.extensions import db
 from marketplace.i18n import N_
 from marketplace.money import format_fen
@@ -30,7 +31,7 @@ def get_pending_revision(revision_id):
 
 def approve_revision(actor, revision_id):
     """Publish a pending revision, replacing the published one. Raises PermissionDenied, NotFound, InvalidState."""
-    require_admin(actor)
+    require_operator(actor)
     revision = get_pending_revision(revision_id)
     if revision.state != RevisionState.PENDING:
         raise InvalidState(N_("This change has already been reviewed."))
@@ -53,7 +54,7 @@ def approve_revision(actor, revision_id):
 def reject_revision(actor, revision_id, reason):
     """Send a pending revision back with a reason; a published version stays published.
     Raises PermissionDenied, NotFound, InvalidState, ValidationFailed."""
-    require_admin(actor)
+    require_operator(actor)
     revision = get_pending_revision(revision_id)
     if revision.state != RevisionState.PENDING:
         raise InvalidState(N_("This change has already been reviewed."))
@@ -73,8 +74,7 @@ def reject_revision(actor, revision_id, reason):
 
 def admin_unpublish(actor, listing_id, reason):
     """Take a published listing down (e.g. a complaint). Raises PermissionDenied, NotFound, InvalidState."""
-    if not actor.is_admin:
-        raise PermissionDenied()
+    require_operator(actor)
     listing = db.session.get(Listing, listing_id)
     if listing is None:
         raise NotFound(N_("This listing does not exist."))

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from marketplace.auth.models import Organisation, OrgKind
+from marketplace.auth.services import require_operator
 from marketplace.catalog import uploads
 from marketplace.catalog.models import QUALIFICATION_KINDS, AdmissionEvent, AdmissionStatus, Category, \
     Listing, ListingStatus, OutboxAction, ProviderProfile, Qualification
@@ -148,11 +149,6 @@ def get_profile(profile_id):
     return profile
 
 
-def require_admin(actor):
-    if not actor.is_admin:
-        raise PermissionDenied()
-
-
 def require_reason(reason, message):
     reason = (reason or "").strip()
     if not reason:
@@ -162,7 +158,7 @@ def require_reason(reason, message):
 
 def decide_admission(actor, profile_id, admit, reason=None):
     """Admit or reject a pending application. Raises PermissionDenied, NotFound, InvalidState, ValidationFailed."""
-    require_admin(actor)
+    require_operator(actor)
     profile = get_profile(profile_id)
     if profile.status != AdmissionStatus.PENDING:
         raise InvalidState(N_("This application has already been decided."))
@@ -181,7 +177,7 @@ def decide_admission(actor, profile_id, admit, reason=None):
 def suspend_provider(actor, profile_id, reason):
     """Suspend an admitted provider: its listings are unpublished and enterprises with open orders
     are told. Raises PermissionDenied, NotFound, InvalidState, ValidationFailed."""
-    require_admin(actor)
+    require_operator(actor)
     profile = get_profile(profile_id)
     if profile.status != AdmissionStatus.ADMITTED:
         raise InvalidState(N_("Only an admitted provider can be suspended."))
@@ -196,7 +192,7 @@ def suspend_provider(actor, profile_id, reason):
 
 def reinstate_provider(actor, profile_id):
     """Lift a suspension; listings stay unpublished until the provider publishes them again."""
-    require_admin(actor)
+    require_operator(actor)
     profile = get_profile(profile_id)
     if profile.status != AdmissionStatus.SUSPENDED:
         raise InvalidState(N_("Only a suspended provider can be reinstated."))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from marketplace.audit.services import record
+from marketplace.auth.services import require_operator
 from marketplace.catalog import uploads
 from marketplace.database import utcnow
 from marketplace.errors import PermissionDenied
@@ -160,8 +161,7 @@ def snapshot(request):
 def review(request_id, actor, decision, reason=""):
     """An admin decision on a request: 'first_approve' (初审), 'final_approve' (终审), 'return'
     (send back with reasons) or 'reject' (final). Raises WrongState, ValidationFailed."""
-    if not actor.is_admin or actor.is_auditor:
-        raise PermissionDenied()
+    require_operator(actor)
     request = get_request(request_id, actor)
     allowed = {"first_approve": {R.SUBMITTED}, "final_approve": {R.FIRST_APPROVED},
                "return": {R.SUBMITTED, R.FIRST_APPROVED, R.APPROVED}, "reject": {R.SUBMITTED, R.FIRST_APPROVED, R.APPROVED}}

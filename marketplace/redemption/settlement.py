@@ -6,8 +6,9 @@ from sqlalchemy import select
 from marketplace import ledger
 from marketplace.audit.exports import csv_bytes, xlsx_bytes  # noqa: F401  (re-exported for callers)
 from marketplace.audit.services import record
+from marketplace.auth.services import require_operator
 from marketplace.database import utcnow
-from marketplace.errors import PermissionDenied, ValidationFailed
+from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import N_
 from marketplace.ledger.accounts import program_account_code, receivable_account_code
@@ -20,11 +21,6 @@ from marketplace.redemption.services import tell_provider
 
 EXPORT_HEADER = (N_("Batch"), N_("Request"), N_("Provider"), N_("Unified social credit code"), N_("Program"),
                  N_("Order"), N_("Invoice number"), N_("Amount (yuan)"), N_("Amount (fen)"))
-
-
-def require_operator(actor):
-    if actor is None or not actor.is_admin or actor.is_auditor:
-        raise PermissionDenied()
 
 
 def approved_unbatched():

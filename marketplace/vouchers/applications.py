@@ -3,6 +3,7 @@ from sqlalchemy import func, select
 
 from marketplace import ledger
 from marketplace.audit.services import record
+from marketplace.auth.services import require_operator
 from marketplace.database import utcnow
 from marketplace.errors import PermissionDenied, ValidationFailed
 from marketplace.extensions import db
@@ -12,7 +13,7 @@ from marketplace.notifications import services as notifications
 from marketplace.vouchers import errors
 from marketplace.vouchers.issuance import IssueItem, issue_vouchers
 from marketplace.vouchers.models import ApplicationStatus, Voucher, VoucherApplication
-from marketplace.vouchers.programs import get_program, require_admin
+from marketplace.vouchers.programs import get_program
 from marketplace.vouchers.rules import Holding, enterprise_problem, program_problem, reclaim_blocked
 
 MAX_PURPOSE = 2000
@@ -84,7 +85,7 @@ def approve(application_id, actor, amount_fen=None, now=None):
     """Approve (possibly a lower amount) and issue the voucher in the same transaction.
     Raises PermissionDenied, ApplicationNotFound, AlreadyDecided, ValidationFailed, program errors,
     BudgetExhausted."""
-    require_admin(actor)
+    require_operator(actor)
     application = pending_application(application_id)
     amount = application.amount_fen if amount_fen is None else amount_fen
     if not 0 < amount <= application.amount_fen:
@@ -105,7 +106,7 @@ def approve(application_id, actor, amount_fen=None, now=None):
 def reject(application_id, actor, reason):
     """Reject with a reason the enterprise sees. Raises PermissionDenied, ApplicationNotFound,
     AlreadyDecided, ValidationFailed."""
-    require_admin(actor)
+    require_operator(actor)
     application = pending_application(application_id)
     reason = (reason or "").strip()
     if not reason:

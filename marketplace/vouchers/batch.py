@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from marketplace.audit.services import record
 from marketplace.auth import credit_code as credit_codes
 from marketplace.auth.models import Organisation
+from marketplace.auth.services import require_operator
 from marketplace.database import utcnow
 from marketplace.errors import InvalidState, ValidationFailed
 from marketplace.extensions import db
@@ -21,7 +22,7 @@ from marketplace.vouchers.applications import holding
 from marketplace.vouchers.errors import BadUpload
 from marketplace.vouchers.issuance import IssueItem, issue_vouchers
 from marketplace.vouchers.models import IssueBatch, IssueBatchRow
-from marketplace.vouchers.programs import get_program, require_admin
+from marketplace.vouchers.programs import get_program
 from marketplace.vouchers.rules import enterprise_problem, program_problem
 
 COLUMNS = ("credit_code", "amount_yuan", "memo")
@@ -64,7 +65,7 @@ def read_rows(raw):
 def preview(program_id, filename, raw, actor, now=None):
     """Check every row and store the outcome; returns the batch (an existing one for a file
     already uploaded to this program). Raises PermissionDenied, ProgramNotFound, BadUpload."""
-    require_admin(actor)
+    require_operator(actor)
     program = get_program(program_id)
     sha = hashlib.sha256(raw).hexdigest()
     existing = db.session.scalar(select(IssueBatch).where(IssueBatch.program_id == program.id,
@@ -141,7 +142,7 @@ def row_outcome(program, closed, organisation, amount, duplicate, planned, remai
 def confirm(batch_id, actor, now=None):
     """Issue every row that was ok, in one ledger batch (all or none). A confirmed batch is never
     issued again. Raises PermissionDenied, InvalidState, program errors, BudgetExhausted."""
-    require_admin(actor)
+    require_operator(actor)
     batch = db.session.get(IssueBatch, batch_id)
     if batch is None or batch.confirmed_at is not None:
         raise InvalidState(N_("This batch has already been issued."))

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from marketplace import ledger
 from marketplace.audit.services import record
+from marketplace.auth.services import require_operator
 from marketplace.database import utcnow
 from marketplace.errors import InvalidState, ValidationFailed
 from marketplace.extensions import db
@@ -14,7 +15,6 @@ from marketplace.money import format_fen
 from marketplace.notifications import services as notifications
 from marketplace.vouchers import errors
 from marketplace.vouchers.models import Voucher, VoucherProgram
-from marketplace.vouchers.programs import require_admin
 from marketplace.vouchers.rules import local_date
 
 REMINDER_DAYS = (30, 7)
@@ -62,7 +62,7 @@ def expire_program(program_id, actor, now=None):
     Raises PermissionDenied, ProgramNotFound, InvalidState (use_by not yet passed)."""
     from marketplace.vouchers.programs import get_program
 
-    require_admin(actor)
+    require_operator(actor)
     program = get_program(program_id)
     if local_date(now or utcnow()) <= program.use_by:
         raise InvalidState(N_("Vouchers of this program can be used until %(date)s; they expire after that day."),
@@ -76,7 +76,7 @@ def revoke(voucher_id, actor, reason):
     """Revoke a voucher (fraud, collusion): its available balance lapses; holds on orders in
     progress are left to the order process. Raises PermissionDenied, VoucherNotFound,
     AlreadyRevoked, ValidationFailed."""
-    require_admin(actor)
+    require_operator(actor)
     voucher = db.session.get(Voucher, voucher_id)
     if voucher is None:
         raise errors.VoucherNotFound()

@@ -6,8 +6,9 @@ from sqlalchemy import func, select
 
 from marketplace import ledger
 from marketplace.audit.services import record
+from marketplace.auth.services import require_operator
 from marketplace.database import utcnow
-from marketplace.errors import Duplicate, InvalidState, PermissionDenied, ValidationFailed
+from marketplace.errors import Duplicate, InvalidState, ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import N_
 from marketplace.notifications import services as notifications
@@ -50,11 +51,6 @@ class ProgramData:
         return None
 
 
-def require_admin(actor):
-    if actor is None or not actor.is_admin:
-        raise PermissionDenied()
-
-
 def get_program(program_id):
     program = db.session.get(VoucherProgram, program_id)
     if program is None:
@@ -69,7 +65,7 @@ def snapshot(program):
 
 def create_program(data: ProgramData, actor):
     """A new program in draft. Raises PermissionDenied, ValidationFailed, Duplicate."""
-    require_admin(actor)
+    require_operator(actor)
     if data.problem():
         raise data.problem()
     if db.session.scalar(select(VoucherProgram.id).where(VoucherProgram.code == data.code)):
@@ -88,7 +84,7 @@ def issuance_started(program):
 def update_program(program_id, data: ProgramData, actor):
     """Change a program; once vouchers exist the fields that bind them are refused.
     Raises PermissionDenied, ProgramNotFound, ValidationFailed, ProgramLocked."""
-    require_admin(actor)
+    require_operator(actor)
     program = get_program(program_id)
     if data.problem():
         raise data.problem()
@@ -114,7 +110,7 @@ def open_program(program_id, actor):
     """Open a draft program: fund its budget from the funder's appropriation through the ledger
     (idempotent: once per program) and tell eligible enterprises.
     Raises PermissionDenied, ProgramNotFound, InvalidState."""
-    require_admin(actor)
+    require_operator(actor)
     program = get_program(program_id)
     if program.status != ProgramStatus.DRAFT:
         raise InvalidState(N_("Only a draft program can be opened."))
@@ -145,7 +141,7 @@ def announce(program):
 def close_program(program_id, actor, reason=None):
     """Stop taking applications and issuing. Issued vouchers stay usable until use_by.
     Raises PermissionDenied, ProgramNotFound, InvalidState."""
-    require_admin(actor)
+    require_operator(actor)
     program = get_program(program_id)
     if program.status != ProgramStatus.OPEN:
         raise InvalidState(N_("Only an open program can be closed."))

@@ -104,3 +104,11 @@ def test_close_stops_applications(make_program, admin, enterprise):
 def services_now():
     from marketplace.database import utcnow
     return utcnow()
+
+
+def test_auditors_cannot_decide_even_through_the_services(make_program, make_user):
+    auditor = make_user("admin")
+    auditor.admin_role = "auditor"
+    program = make_program(open=False)
+    with pytest.raises(PermissionDenied):
+        services.open_program(program.id, auditor)
