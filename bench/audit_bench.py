@@ -57,7 +57,7 @@ def measure(url, repeat):
             "filter date range (today)": lambda: explorer.page(F(since=today - timedelta(days=1), until=today)),
             "filter program": lambda: explorer.page(F(program_id=1)),
             "account statement (first page)": lambda: ledger.statement(db.session, busy, limit=50),
-            "account statement (late page)": lambda: ledger.statement(db.session, busy, after_sequence=middle, limit=50),
+            "account statement (late page)": lambda: ledger.statement(db.session, busy, after_id=middle, limit=50),
             "program reconciliation": lambda: ledger.reconciliation(db.session, 1),
         }
         results = {}

@@ -4,7 +4,9 @@
 
 1. single transfers through the real service (run_in_transaction + transfer), 1 and 4 client
    processes, each for --seconds, against pgbench tpcb-like (scale 10, same clients, same
-   server, its own throwaway database) → both rates and the ratio ours/pgbench;
+   server, its own throwaway database) → both rates and the ratio ours/pgbench. The two
+   alternate (ours, pgbench, ours, pgbench, … --rounds times) so that drift in the machine's
+   speed, large on shared virtual machines, weighs on both alike; the ratio is of the means;
 2. bulk issuance: transfers/s writing batches of 1,000 through `batch`;
 3. `ledger verify` over --verify-transfers transfers (generated through `batch`).
 Every database it creates is dropped at the end.
@@ -120,20 +122,22 @@ def ledger_rate(url, accounts, clients, seconds):
     return total / seconds, time.perf_counter() - started
 
 
-def pgbench(databases, clients, seconds):
-    url = make_url(databases.create(f"ledger_bench_pgbench_{os.getpid()}"))
-    args = ["-h", url.host, "-p", str(url.port or 5432), "-U", url.username]
-    subprocess.run(["pgbench", "-i", "-q", "-s", "10", *args, url.database], check=True,
-                   capture_output=True)
-    rates = {}
-    warm_up = ["pgbench", "-c", "1", "-j", "1", "-T", "5", *args, url.database]
-    subprocess.run(warm_up, check=True, capture_output=True)  # first runs after -i are slower
-    for count in clients:
+class PgBench:
+    """pgbench tpcb-like at scale 10 in its own database, initialised and warmed up once."""
+
+    def __init__(self, databases):
+        url = make_url(databases.create(f"ledger_bench_pgbench_{os.getpid()}"))
+        self.args = ["-h", url.host, "-p", str(url.port or 5432), "-U", url.username]
+        self.database = url.database
+        subprocess.run(["pgbench", "-i", "-q", "-s", "10", *self.args, self.database],
+                       check=True, capture_output=True)
+        self.rate(1, 5)  # the first runs after -i are slower
+
+    def rate(self, clients, seconds):
         output = subprocess.run(
-            ["pgbench", "-c", str(count), "-j", str(count), "-T", str(seconds), *args,
-             url.database], check=True, capture_output=True, text=True).stdout
-        rates[count] = float(re.search(r"tps = ([\d.]+)", output).group(1))
-    return rates
+            ["pgbench", "-c", str(clients), "-j", str(clients), "-T", str(seconds), *self.args,
+             self.database], check=True, capture_output=True, text=True).stdout
+        return float(re.search(r"tps = ([\d.]+)", output).group(1))
 
 
 def bulk_rate(url, batches):
@@ -182,6 +186,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", default="postgresql+psycopg://root@127.0.0.1:5432")
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--bulk-batches", type=int, default=20)
     parser.add_argument("--verify-transfers", type=int, default=1_000_000)
     options = parser.parse_args()
@@ -197,11 +202,15 @@ def run(databases, options):
     migrate(url)
     accounts = setup_transfer_accounts(url)
     ledger_rate(url, accounts, 1, 3)  # warm-up, like pgbench's
-    ours = {count: ledger_rate(url, accounts, count, options.seconds)[0] for count in CLIENTS}
-    theirs = pgbench(databases, CLIENTS, options.seconds)
+    theirs = PgBench(databases)
     for count in CLIENTS:
-        print(f"single transfers, {count} client(s): ledger {ours[count]:,.0f}/s, "
-              f"pgbench tpcb-like {theirs[count]:,.0f} TPS, ratio {ours[count] / theirs[count]:.2f}")
+        pairs = [(ledger_rate(url, accounts, count, options.seconds)[0],
+                  theirs.rate(count, options.seconds)) for _ in range(options.rounds)]
+        ours_mean = sum(ours for ours, _ in pairs) / len(pairs)
+        theirs_mean = sum(tps for _, tps in pairs) / len(pairs)
+        rounds = ", ".join(f"{ours:,.0f} vs {tps:,.0f}" for ours, tps in pairs)
+        print(f"single transfers, {count} client(s): ledger {ours_mean:,.0f}/s, pgbench tpcb-like "
+              f"{theirs_mean:,.0f} TPS, ratio {ours_mean / theirs_mean:.2f} (rounds: {rounds})")
     print(f"bulk issuance (batches of 1,000): {bulk_rate(url, options.bulk_batches):,.0f} transfers/s")
     started = time.perf_counter()
     generate(url, options.verify_transfers)

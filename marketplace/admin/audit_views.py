@@ -71,7 +71,7 @@ def audit_account(account_id):
     account = db.session.get(Account, account_id) or abort(404)
     day = queries.parse_day(request.args.get("at", ""))
     after = explorer.positive_int(request.args.get("after", "")) or 0
-    statement = ledger.statement(db.session, account.id, after_sequence=after, limit=explorer.PAGE_SIZE)
+    statement = ledger.statement(db.session, account.id, after_id=after, limit=explorer.PAGE_SIZE)
     counterparties = {a.id: a.code for a in db.session.scalars(
         select(Account).where(Account.id.in_({line.counterparty_id for line in statement.lines})))}
     return render_template("admin/audit_account.html", account=account, now=ledger.balance(db.session, account.id),

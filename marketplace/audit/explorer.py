@@ -154,7 +154,7 @@ def stream(f, limit=1_000_000):
                               execution_options={"yield_per": 5_000})
 
 
-EXPORT_HEADER = ("sequence", "created_at (Asia/Shanghai)", "ledger", "kind", "debit", "credit", "amount_fen",
+EXPORT_HEADER = ("transfer_id", "created_at (Asia/Shanghai)", "ledger", "kind", "debit", "credit", "amount_fen",
                  "amount_yuan", "pending", "pending_id", "order_id", "settlement_id", "actor_id", "memo")
 
 

@@ -51,11 +51,11 @@ def checkpoint(key, now=None):
 
 def check_checkpoint(document, key):
     """True when the signature is ours and the ledger still has that hash at that sequence."""
-    from marketplace.ledger.models import Transfer
+    from marketplace.ledger.models import ChainLink
 
     payload = document.get("payload") or {}
     if not hmac.compare_digest(sign(payload, key), str(document.get("signature", ""))):
         return False
     if not payload.get("sequence"):
         return True
-    return db.session.scalar(select(Transfer.hash).where(Transfer.id == payload["sequence"])) == payload.get("head_hash")
+    return db.session.scalar(select(ChainLink.hash).where(ChainLink.sequence == payload["sequence"])) == payload.get("head_hash")

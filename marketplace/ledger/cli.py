@@ -39,7 +39,7 @@ def balance_command(code):
         click.echo(f"  {label:<10} {format_fen(amount):>20}  ({amount} fen)")
 
 
-EXPORT_HEADER = ("sequence", "created_at", "ledger", "kind", "debit", "credit", "amount_fen",
+EXPORT_HEADER = ("sequence", "transfer_id", "created_at", "ledger", "kind", "debit", "credit", "amount_fen",
                  "pending", "pending_id", "reverses_id", "order_id", "application_id",
                  "settlement_id", "voucher_id", "actor_id", "memo", "idempotency_key", "hash")
 
@@ -58,6 +58,6 @@ def export_command(since, output):
     writer.writerow(EXPORT_HEADER)
     for row in transfers_since(db.session, start):
         values = list(row)
-        values[1] = values[1].isoformat()
-        values[7] = int(values[7])
+        values[2] = values[2].isoformat()
+        values[8] = int(values[8])
         writer.writerow(values)

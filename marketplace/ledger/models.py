@@ -2,17 +2,22 @@
 
 Semantics follow TigerBeetle: an account never stores a balance, only four cumulative totals;
 a guarded account's totals are bounded by a CHECK constraint, so the database itself refuses an
-overdraft. The transfer primary key *is* the gapless sequence number of the hash chain.
+overdraft. Transfers are insert-only; each gets one row in `ledger_chain` when its transaction
+commits, with the gapless sequence number and the chained hash (see `chain.py`).
 """
 import enum
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, synonym
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, Sequence,
+                        String)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
 
 GENESIS_HASH = "0" * 64
+# PostgreSQL hands transfer ids out from this sequence; SQLite's writers number them under
+# BEGIN IMMEDIATE (there they equal the chain sequence).
+TRANSFER_IDS = Sequence("ledger_transfer_ids")
 
 
 class Ledger(enum.StrEnum):
@@ -103,7 +108,8 @@ class Account(db.Model):
 
 
 class Transfer(db.Model):
-    """One immutable ledger line. `id` is the gapless sequence number (alias `sequence`).
+    """One immutable ledger line. `id` identifies it (on PostgreSQL from a sequence, so ids may
+    skip numbers a rolled-back writer took); its gapless place in the hash chain is `link`.
 
     Single-phase and post transfers move `amount` between posted totals; a hold (`pending`)
     moves it between pending totals; post/void/expire reference their hold by `pending_id`
@@ -121,8 +127,7 @@ class Transfer(db.Model):
         Index("ix_ledger_transfers_credit_account_id_id", "credit_account_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    sequence = synonym("id")
+    id: Mapped[int] = mapped_column(BigInteger, TRANSFER_IDS, primary_key=True)
     ledger: Mapped[str] = mapped_column(String(10))
     debit_account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
     credit_account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
@@ -141,15 +146,28 @@ class Transfer(db.Model):
     memo: Mapped[str] = mapped_column(String(500), default="")
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     request_hash: Mapped[str] = mapped_column(String(64))
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    link: Mapped["ChainLink | None"] = relationship(viewonly=True)  # None until committed
 
     def __repr__(self):
         return f"<Transfer {self.id} {self.kind} {self.amount}>"
 
 
+class ChainLink(db.Model):
+    """A transfer's place in the hash chain, written when its transaction commits. Insert-only
+    (triggers), gapless `sequence`, one per transfer."""
+
+    __tablename__ = "ledger_chain"
+
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("ledger_transfers.id"), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class LedgerHead(db.Model):
-    """The one row that names the last link of the chain; locking it serialises ledger writers."""
+    """The one row that names the last link of the chain; writers lock it only while linking
+    their transfers at commit."""
 
     __tablename__ = "ledger_head"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

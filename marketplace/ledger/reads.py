@@ -6,7 +6,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from marketplace.ledger.accounts import find_account
 from marketplace.ledger.models import DEBIT_NORMAL, RELEASING_KINDS, AccountKind
-from marketplace.ledger.posting import TOTALS, accounts, transfers
+from marketplace.ledger.posting import TOTALS, accounts, links, transfers
 
 
 @dataclass(frozen=True)
@@ -62,15 +62,21 @@ PENDING_CHANGE = case((transfers.c.pending, transfers.c.amount), else_=0) \
 
 
 def balance_as_of(session, ref, *, sequence=None, at=None):
-    """The account's balance after transfer `sequence`, or after everything written at or
+    """The account's balance after chain link `sequence`, or after everything written at or
     before `at` (an aware datetime), replayed from the transfers."""
     account = find_account(session, ref)
-    conditions = [or_(transfers.c.debit_account_id == account.id,
-                      transfers.c.credit_account_id == account.id)]
+    conditions = []
     if sequence is not None:
-        conditions.append(transfers.c.id <= sequence)
+        conditions.append(select(links.c.sequence).where(
+            links.c.transfer_id == transfers.c.id, links.c.sequence <= sequence).exists())
     if at is not None:
         conditions.append(transfers.c.created_at <= at)
+    return replayed_balance(session, account, conditions)
+
+
+def replayed_balance(session, account, conditions):
+    conditions = [or_(transfers.c.debit_account_id == account.id,
+                      transfers.c.credit_account_id == account.id), *conditions]
     is_debit = transfers.c.debit_account_id == account.id
     sums = [func.coalesce(func.sum(case((side, amount), else_=0)), 0)
             for amount in (POSTED_AMOUNT, PENDING_CHANGE) for side in (is_debit, ~is_debit)]
@@ -82,7 +88,7 @@ def balance_as_of(session, ref, *, sequence=None, at=None):
 
 @dataclass(frozen=True)
 class StatementLine:
-    sequence: int
+    transfer_id: int
     created_at: object
     kind: str
     memo: str
@@ -97,12 +103,17 @@ class StatementLine:
 class StatementPage:
     opening: Balance
     lines: list
-    next_after: int | None  # pass as after_sequence for the next page; None on the last page
+    next_after: int | None  # pass as after_id for the next page; None on the last page
 
 
-def statement(session, ref, *, after_sequence=0, limit=50):
-    """One page of the account's transfers after `after_sequence`, with running balances."""
-    opening = balance_as_of(session, ref, sequence=after_sequence)
+def statement(session, ref, *, after_id=0, limit=50):
+    """One page of the account's transfers after transfer `after_id`, with running balances.
+
+    Paged by transfer id: two transfers touching the same account cannot overlap (the second
+    waits for the first's account lock and takes its id after the first commits), so on any one
+    account id order is commit order."""
+    account = find_account(session, ref)
+    opening = replayed_balance(session, account, [transfers.c.id <= after_id])
     rows = session.execute(
         select(transfers.c.id, transfers.c.created_at, transfers.c.kind, transfers.c.memo,
                transfers.c.debit_account_id, transfers.c.credit_account_id,
@@ -110,10 +121,10 @@ def statement(session, ref, *, after_sequence=0, limit=50):
         .select_from(HOLD_JOIN)
         .where(or_(transfers.c.debit_account_id == opening.account_id,
                    transfers.c.credit_account_id == opening.account_id),
-               transfers.c.id > after_sequence)
+               transfers.c.id > after_id)
         .order_by(transfers.c.id).limit(limit + 1)).all()
     lines = statement_lines(opening, rows[:limit])
-    return StatementPage(opening, lines, lines[-1].sequence if len(rows) > limit else None)
+    return StatementPage(opening, lines, lines[-1].transfer_id if len(rows) > limit else None)
 
 
 def statement_lines(opening, rows):
@@ -180,13 +191,14 @@ def transfers_since(session, since, *, chunk_size=5_000):
     the debit and credit account codes; streamed."""
     debit, credit = accounts.alias("debit"), accounts.alias("credit")
     statement = (
-        select(transfers.c.id.label("sequence"), transfers.c.created_at, transfers.c.ledger,
+        select(links.c.sequence, transfers.c.id.label("transfer_id"), transfers.c.created_at, transfers.c.ledger,
                transfers.c.kind, debit.c.code.label("debit"), credit.c.code.label("credit"),
                transfers.c.amount, transfers.c.pending, transfers.c.pending_id,
                transfers.c.reverses_id, transfers.c.order_id, transfers.c.application_id,
                transfers.c.settlement_id, transfers.c.voucher_id, transfers.c.actor_id,
-               transfers.c.memo, transfers.c.idempotency_key, transfers.c.hash)
+               transfers.c.memo, transfers.c.idempotency_key, links.c.hash)
         .join_from(transfers, debit, and_(debit.c.id == transfers.c.debit_account_id))
         .join(credit, credit.c.id == transfers.c.credit_account_id)
-        .where(transfers.c.created_at >= since).order_by(transfers.c.id))
+        .join(links, links.c.transfer_id == transfers.c.id)
+        .where(transfers.c.created_at >= since).order_by(links.c.sequence))
     return session.execute(statement, execution_options={"yield_per": chunk_size})

@@ -1,5 +1,8 @@
 """One search against an open Whoosh searcher: the passes, filters, facets, sort, page,
 highlights and "did you mean"."""
+from collections import Counter
+from threading import Lock
+
 from whoosh import query as Q
 from whoosh import sorting
 
@@ -40,19 +43,53 @@ def sort_facet(sort):
     return sorting.MultiFacet(head + tail)
 
 
-def facet_map():
-    return {name: sorting.FieldFacet(field, maptype=sorting.Count) for name, field in FACET_FIELDS.items()}
+_segment_columns: dict = {}  # segment id → {facet: [value by segment docnum]}
+_segment_columns_lock = Lock()
+
+
+def facet_columns(searcher):
+    """{facet: [value by document number]} for the searcher's index. Built from per-segment
+    columns cached by segment id: segments never change, so an edit adds one small segment
+    to read rather than the whole index."""
+    per_segment = []
+    for reader, _offset in searcher.reader().leaf_readers():
+        segment = reader.segment()
+        key = segment.segment_id() if segment is not None else id(reader)
+        with _segment_columns_lock:
+            columns = _segment_columns.get(key)
+        if columns is None:
+            columns = {name: column_values(reader, field) for name, field in FACET_FIELDS.items()}
+            with _segment_columns_lock:
+                if len(_segment_columns) > 256:  # merged-away segments
+                    _segment_columns.clear()
+                _segment_columns[key] = columns
+        per_segment.append(columns)
+    return {name: [value for columns in per_segment for value in columns[name]] for name in FACET_FIELDS}
+
+
+def column_values(reader, field):
+    try:
+        return list(reader.column_reader(field))
+    except NotImplementedError:  # an empty index's reader has no columns
+        return [None] * reader.doc_count_all()
 
 
 def execute(searcher, main, parsed, request, limit):
     q = queries.with_bonus(main, parsed)
     return searcher.search(q, filter=filters(request), limit=limit, sortedby=sort_facet(request.sort),
-                           groupedby=facet_map(), terms=True)
+                           terms=True)
 
 
 def found(searcher, main, request):
-    """How many documents a pass finds, counting no further than ENOUGH (cheap: no sort, no facets)."""
-    return searcher.search(main, filter=filters(request), limit=ENOUGH, optimize=True).scored_length()
+    """How many documents a pass finds, counting no further than ENOUGH: the matcher stops at
+    the ENOUGH-th match (a collector would walk every match to total them, and score them)."""
+    restriction = filters(request)
+    matcher = (Q.And([main, restriction]) if restriction is not None else main).matcher(searcher)
+    count = 0
+    while count < ENOUGH and matcher.is_active():
+        count += 1
+        matcher.next()
+    return count
 
 
 def staged(searcher, parsed, request, limit):
@@ -74,8 +111,7 @@ def run_search(searcher, request, synonyms=None):
     limit = request.page * request.per_page
     if parsed.empty:
         results = searcher.search(Q.Every(), filter=filters(request), limit=limit,
-                                  sortedby=sort_facet("newest" if request.sort == "relevance" else request.sort),
-                                  groupedby=facet_map())
+                                  sortedby=sort_facet("newest" if request.sort == "relevance" else request.sort))
         stage = "browse"
     else:
         results, stage = staged(searcher, parsed, request, limit)
@@ -83,7 +119,7 @@ def run_search(searcher, request, synonyms=None):
     start = (request.page - 1) * request.per_page
     for hit in list(results)[start:limit]:
         result.hits.append(to_hit(hit, parsed))
-    result.facets = facet_counts(results)
+    result.facets = facet_counts(results, facet_columns(searcher))
     if not parsed.empty and stage != "strict":
         result.suggestion = did_you_mean(searcher, parsed)
     return result
@@ -101,14 +137,14 @@ def to_hit(hit, parsed):
             "highlights": highlights(stored, matched)}
 
 
-def facet_counts(results):
-    """{facet: [(value, count)]}, most frequent first; price bands in price order."""
+def facet_counts(results, columns):
+    """{facet: [(value, count)]} over every match (not only the page), most frequent first;
+    price bands in price order. One pass per facet over the matched document numbers."""
+    matched = list(results.docs())
     counts = {}
     for name in FACETS:
-        try:
-            groups = results.groups(name)
-        except KeyError:
-            groups = {}
+        values = columns[name]
+        groups = Counter([values[docnum] for docnum in matched])
         pairs = [(value, count) for value, count in groups.items() if value not in ("", None)]
         if name == "price":
             order = [key for key, _, _ in PRICE_BANDS] + ["on-request"]

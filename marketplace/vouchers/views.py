@@ -35,7 +35,7 @@ def voucher(number):
     after = request.args.get("after", "0")
     if not after.isdigit():
         abort(404)
-    page = services.statement(item, after_sequence=int(after))
+    page = services.statement(item, after_id=int(after))
     row = services.wallet_row(item, services.local_date(utcnow()))
     return render_template("vouchers/statement.html", row=row, page=page, status_labels=STATUS_LABELS)
 

@@ -61,5 +61,5 @@ def voucher_for(actor, number):
     return voucher
 
 
-def statement(voucher, after_sequence=0, limit=50):
-    return ledger.statement(db.session, voucher.account_id, after_sequence=after_sequence, limit=limit)
+def statement(voucher, after_id=0, limit=50):
+    return ledger.statement(db.session, voucher.account_id, after_id=after_id, limit=limit)

@@ -56,7 +56,8 @@ def test_pages_render_for_an_admin(client, auth, admin, program):
     assert "program:HJ2099:budget" in page and "¥50,000.00" in page and "¥10,000.00" not in page
     transfer = db.session.scalar(select(Transfer).order_by(Transfer.id.desc()).limit(1))
     detail = client.get(f"/admin/ledger/transfers/{transfer.id}").get_data(as_text=True)
-    assert transfer.hash in detail and transfer.prev_hash in detail
+    assert transfer.content_hash in detail
+    assert transfer.link.hash in detail and transfer.link.prev_hash in detail
     account = db.session.scalar(select(Account).where(Account.code == "program:HJ2099:budget"))
     page = client.get(f"/admin/ledger/accounts/{account.id}", query_string={"at": "2000-01-01"}).get_data(as_text=True)
     assert "¥850,000.00" in page  # 1,000,000 funded − 150,000 issued

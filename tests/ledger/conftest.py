@@ -96,8 +96,10 @@ def drop_immutability_triggers(session):
     dialect = session.get_bind().dialect.name
     statements = {
         "sqlite": ["DROP TRIGGER ledger_transfers_no_update",
-                   "DROP TRIGGER ledger_transfers_no_delete"],
-        "postgresql": ["DROP TRIGGER ledger_transfers_no_update_delete ON ledger_transfers"],
+                   "DROP TRIGGER ledger_transfers_no_delete",
+                   "DROP TRIGGER ledger_chain_no_update", "DROP TRIGGER ledger_chain_no_delete"],
+        "postgresql": ["DROP TRIGGER ledger_transfers_no_update_delete ON ledger_transfers",
+                       "DROP TRIGGER ledger_chain_no_update_delete ON ledger_chain"],
     }[dialect]
     for statement in statements:
         session.execute(text(statement))

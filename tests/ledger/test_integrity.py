@@ -7,7 +7,8 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from marketplace.extensions import db
-from marketplace.ledger import AccountKind, hold, run_in_transaction, transfer
+from marketplace.ledger import AccountKind, hold, posting, run_in_transaction, transfer
+from marketplace.ledger.posting import raw_execute
 from tests.ledger.conftest import drop_immutability_triggers, verified
 
 
@@ -28,7 +29,9 @@ def execute(sql, **params):
 
 
 @pytest.mark.parametrize("sql", ["UPDATE ledger_transfers SET amount = amount + 1 WHERE id = 3",
-                                 "DELETE FROM ledger_transfers WHERE id = 8"])
+                                 "DELETE FROM ledger_transfers WHERE id = 8",
+                                 "UPDATE ledger_chain SET hash = prev_hash WHERE sequence = 3",
+                                 "DELETE FROM ledger_chain WHERE sequence = 8"])
 def test_database_rejects_edits_of_history(history, sql):
     with pytest.raises(DBAPIError, match="append-only"):
         execute(sql)
@@ -40,31 +43,53 @@ def test_database_rejects_edits_of_history(history, sql):
 def test_postgresql_rejects_truncate(history):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("TRUNCATE exists only on PostgreSQL")
-    with pytest.raises(DBAPIError, match="append-only"):
-        execute("TRUNCATE ledger_transfers CASCADE")
+    for table in ("ledger_transfers", "ledger_chain"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            execute(f"TRUNCATE {table} CASCADE")
+        db.session.rollback()
+
+
+LINKED = "(SELECT transfer_id FROM ledger_chain WHERE sequence = {})"
+SAVE_LINKED = "CREATE TEMPORARY TABLE gone AS SELECT transfer_id FROM ledger_chain WHERE sequence = {}"
 
 
 @pytest.mark.parametrize("tamper, sequence, problem", [
-    ("UPDATE ledger_transfers SET amount = amount + 100 WHERE id = 5", 5, "altered"),
-    ("DELETE FROM ledger_transfers WHERE id = 4", 4, "missing"),
-    ("DELETE FROM ledger_transfers WHERE id = 8", 8, "head"),
-    ("UPDATE ledger_transfers SET memo = 'edited' WHERE id = 1", 1, "altered"),
+    (["UPDATE ledger_transfers SET amount = amount + 100 WHERE id = " + LINKED.format(5)], 5, "altered"),
+    (["DELETE FROM ledger_chain WHERE sequence = 4"], 4, "missing"),
+    ([SAVE_LINKED.format(4), "DELETE FROM ledger_chain WHERE sequence = 4",
+      "DELETE FROM ledger_transfers WHERE id IN (SELECT * FROM gone)"], 4, "missing"),
+    ([SAVE_LINKED.format(8), "DELETE FROM ledger_chain WHERE sequence = 8",
+      "DELETE FROM ledger_transfers WHERE id IN (SELECT * FROM gone)"], 8, "head"),
+    (["UPDATE ledger_transfers SET memo = 'edited' WHERE id = " + LINKED.format(1)], 1, "altered"),
+    (["UPDATE ledger_chain SET hash = prev_hash WHERE sequence = 6"], 6, "altered"),
+    (["UPDATE ledger_transfers SET content_hash = 'x' WHERE id = " + LINKED.format(2)], 2, "altered"),
 ])
 def test_verifier_finds_edited_history(history, tamper, sequence, problem):
     assert verified().ok
     drop_immutability_triggers(db.session)
-    execute(tamper)
+    for statement in tamper:
+        db.session.execute(text(statement))
+    db.session.commit()
     result = verified()
     assert (result.ok, result.first_bad_sequence) == (False, sequence), result
     assert problem in result.problem
 
 
 def test_verifier_finds_a_swapped_pair(history):
+    """Links 5 and 6 re-pointed at each other's transfer: every balance still adds up, only
+    the hashes tell."""
     drop_immutability_triggers(db.session)
-    for old, new in ((5, -1), (6, 5), (-1, 6)):
-        execute("UPDATE ledger_transfers SET id = :new WHERE id = :old", old=old, new=new)
+    saved = db.session.execute(text("SELECT sequence, transfer_id, prev_hash, hash FROM ledger_chain "
+                                    "WHERE sequence IN (5, 6) ORDER BY sequence")).all()
+    db.session.execute(text("DELETE FROM ledger_chain WHERE sequence IN (5, 6)"))
+    for link, other in zip(saved, reversed(saved)):
+        db.session.execute(text("INSERT INTO ledger_chain (sequence, transfer_id, prev_hash, hash) "
+                                "VALUES (:sequence, :transfer_id, :prev_hash, :hash)"),
+                           {**link._asdict(), "transfer_id": other.transfer_id})
+    db.session.commit()
     result = verified()
     assert (result.ok, result.first_bad_sequence) == (False, 5), result
+    assert "altered" in result.problem
 
 
 def test_verifier_finds_an_edited_balance_column(history, books, runner):
@@ -79,7 +104,7 @@ def test_verifier_finds_an_edited_balance_column(history, books, runner):
 
 
 @pytest.mark.parametrize("interrupted", ["UPDATE ledger_accounts", "INSERT INTO ledger_transfers"])
-def test_crash_between_statements_leaves_no_trace(history, books, interrupted):
+def test_crash_between_statements_leaves_no_trace(history, books, interrupted, monkeypatch):
     voucher, receivable = history["voucher"], history["receivable"]
     before = (books.count(), books.balance(voucher).available)
     db.session.rollback()
@@ -88,12 +113,19 @@ def test_crash_between_statements_leaves_no_trace(history, books, interrupted):
         if interrupted in statement:
             raise OperationalError(statement, {}, RuntimeError("power cut"))
 
+    def crash_after_raw(cursor, sql, params):  # PostgreSQL's hot path bypasses the event
+        result = raw_execute(cursor, sql, params)
+        crash(None, cursor, sql)
+        return result
+
+    monkeypatch.setattr(posting, "raw_execute", crash_after_raw)
     event.listen(db.engine, "after_cursor_execute", crash)
     try:
         with pytest.raises(OperationalError, match="power cut"):
             books.run(lambda: hold(db.session, voucher, receivable, 5_000, key="crash"))
     finally:
         event.remove(db.engine, "after_cursor_execute", crash)
+        monkeypatch.undo()
     assert (books.count(), books.balance(voucher).available) == before
     db.session.rollback()
     assert verified().ok
@@ -148,6 +180,7 @@ def test_cli_verify_balance_and_export(history, runner):
     outcome = runner.invoke(args=["ledger", "export", "--since", "2000-01-01"])
     rows = list(csv.DictReader(io.StringIO(outcome.output)))
     assert [row["sequence"] for row in rows] == [str(n) for n in range(1, 9)]
+    assert all(row["transfer_id"] for row in rows)
     assert rows[-1]["credit"] == code and rows[-1]["amount_fen"] == "1005"
     outcome = runner.invoke(args=["ledger", "export", "--since", "2999-01-01"])
     assert outcome.output.count("\n") == 1

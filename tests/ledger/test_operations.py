@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.database import utcnow
 from marketplace.extensions import db
+from marketplace.ledger import chain
 from marketplace.ledger import (AccountClosed, AccountKind, AccountNotFound, AlreadyReversed,
                                 HoldAlreadyResolved, HoldExpired, IdempotencyConflict,
                                 InsufficientFunds, InvalidAmount, LedgerMismatch, NotAHold,
@@ -27,9 +28,15 @@ def test_transfer_moves_posted_totals_and_chains(books):
     assert totals(books, voucher) == (10_000, 0, 10_000)
     assert books.balance(program[AccountKind.PROGRAM_BUDGET]).posted == 40_000
     assert books.balance(program[AccountKind.FUNDER]).posted == 50_000
-    rows = db.session.execute(text("SELECT id, prev_hash, hash FROM ledger_transfers ORDER BY id")).all()
-    assert [row.id for row in rows] == [1, 2]
-    assert rows[1].prev_hash == rows[0].hash
+    rows = db.session.execute(text(
+        "SELECT c.sequence, c.prev_hash, c.hash, t.content_hash, t.id FROM ledger_chain c "
+        "JOIN ledger_transfers t ON t.id = c.transfer_id ORDER BY c.sequence")).all()
+    assert [row.sequence for row in rows] == [1, 2]
+    assert rows[0].prev_hash == "0" * 64 and rows[1].prev_hash == rows[0].hash
+    # The database (trigger on PostgreSQL) and Python (SQLite) link with the documented formula.
+    assert rows[1].hash == chain.link(2, rows[1].id, rows[0].hash, rows[1].content_hash)
+    head = db.session.execute(text("SELECT sequence, hash FROM ledger_head")).one()
+    assert tuple(head) == (2, rows[1].hash)
     assert verified().ok
 
 

@@ -32,7 +32,7 @@ def test_statement_pages_with_running_balance(books):
     first = statement(db.session, voucher, limit=4)
     assert first.opening.posted == 0
     assert [line.posted_balance for line in first.lines] == [10_000, 9_900, 9_700, 9_400]
-    second = statement(db.session, voucher, after_sequence=first.next_after, limit=4)
+    second = statement(db.session, voucher, after_id=first.next_after, limit=4)
     assert [(line.posted_change, line.pending_change, line.posted_balance, line.pending_balance)
             for line in second.lines] == [(-400, 0, 9_000, 0), (-500, 0, 8_500, 0),
                                           (0, 500, 8_500, 500), (0, -500, 8_500, 0)]
