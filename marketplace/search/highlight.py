@@ -1,4 +1,4 @@
-"""Highlighted snippets computed from the terms that matched each hit, with offsets into the
+"""Highlighted snippets computed from the query's terms found in each hit, with offsets into the
 original (unfolded) text, so Traditional text is highlighted where it stands."""
 import re
 
@@ -68,7 +68,7 @@ def mark(text, spans, width=None):
 
 def highlights(stored, matched):
     """{field: HTML} for title, summary and a description snippet of one hit. `matched` is
-    Whoosh's [(field, term bytes)] for the hit."""
+    [(field, term)] of the query's terms (see searching.query_terms); only those found in the text are marked."""
     by_field = {}
     for name, term in matched:
         by_field.setdefault(name, set()).add(term.decode("utf-8") if isinstance(term, bytes) else str(term))
