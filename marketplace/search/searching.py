@@ -3,6 +3,7 @@ highlights and "did you mean"."""
 from collections import Counter
 from threading import Lock
 
+from whoosh import collectors
 from whoosh import query as Q
 from whoosh import sorting
 
@@ -43,28 +44,44 @@ def sort_facet(sort):
     return sorting.MultiFacet(head + tail)
 
 
+COLUMN_FIELDS = {**FACET_FIELDS, "rating": "rating", "published": "published"}
+RESCORE_WINDOW = 200  # documents beyond the page that the bonuses may move up
 _segment_columns: dict = {}  # segment id → {facet: [value by segment docnum]}
 _segment_columns_lock = Lock()
 
 
 def facet_columns(searcher):
-    """{facet: [value by document number]} for the searcher's index. Built from per-segment
-    columns cached by segment id: segments never change, so an edit adds one small segment
-    to read rather than the whole index."""
-    per_segment = []
-    for reader, _offset in searcher.reader().leaf_readers():
-        segment = reader.segment()
-        key = segment.segment_id() if segment is not None else id(reader)
+    """{facet or rank column: [value by document number]} for the searcher's index. Built from
+    per-segment columns cached by segment id: segments never change, so an edit adds one small
+    segment to read rather than the whole index."""
+    leaves = searcher.reader().leaf_readers()
+    keys = tuple(segment_key(reader) for reader, _offset in leaves)
+    with _segment_columns_lock:
+        merged = _segment_columns.get(keys)
+    if merged is not None:
+        return merged
+    per_segment = [segment_columns(reader, key) for (reader, _offset), key in zip(leaves, keys)]
+    merged = {name: [value for columns in per_segment for value in columns[name]] for name in COLUMN_FIELDS}
+    with _segment_columns_lock:
+        _segment_columns[keys] = merged
+    return merged
+
+
+def segment_key(reader):
+    segment = reader.segment()
+    return segment.segment_id() if segment is not None else id(reader)
+
+
+def segment_columns(reader, key):
+    with _segment_columns_lock:
+        columns = _segment_columns.get(key)
+    if columns is None:
+        columns = {name: column_values(reader, field) for name, field in COLUMN_FIELDS.items()}
         with _segment_columns_lock:
-            columns = _segment_columns.get(key)
-        if columns is None:
-            columns = {name: column_values(reader, field) for name, field in FACET_FIELDS.items()}
-            with _segment_columns_lock:
-                if len(_segment_columns) > 256:  # merged-away segments
-                    _segment_columns.clear()
-                _segment_columns[key] = columns
-        per_segment.append(columns)
-    return {name: [value for columns in per_segment for value in columns[name]] for name in FACET_FIELDS}
+            if len(_segment_columns) > 256:  # merged-away segments and old generations
+                _segment_columns.clear()
+            _segment_columns[key] = columns
+    return columns
 
 
 def column_values(reader, field):
@@ -75,8 +92,63 @@ def column_values(reader, field):
 
 
 def execute(searcher, main, parsed, request, limit):
-    q = queries.with_bonus(main, parsed)
-    return searcher.search(q, filter=filters(request), limit=limit, sortedby=sort_facet(request.sort))
+    """Run the chosen pass: (Results over every match, docnums of the first `limit` in order)."""
+    if request.sort != "relevance":
+        results = searcher.search(main, filter=filters(request), limit=limit, sortedby=sort_facet(request.sort))
+        return results, [hit.docnum for hit in results]
+    collector = collectors.FilterCollector(TopAndEveryMatch(limit + RESCORE_WINDOW), allow=filters(request))
+    searcher.search_with_collector(main, collector)
+    results = collector.results()
+    return results, rescored(searcher, results, parsed)[:limit]
+
+
+class TopAndEveryMatch(collectors.TopCollector):
+    """The top N by score, recording every match (for the total and the facets) in the same
+    walk; Whoosh's own TopCollector would run the query again to list the matches."""
+
+    def __init__(self, limit):
+        super().__init__(limit=limit, usequality=False)
+
+    def _collect(self, global_docnum, score):
+        self.docset.add(global_docnum)
+        return super()._collect(global_docnum, score)
+
+    def all_ids(self):
+        return self.docset
+
+    def count(self):
+        return len(self.docset)
+
+
+def rescored(searcher, results, parsed):
+    """The top documents by the pass's own score, re-ranked with the bonuses (exact title,
+    phrase, proximity) scored for them alone — Elasticsearch's rescore window: phrase matching
+    over every match cost a fifth of a search — ties by rating, then newest."""
+    scores = {hit.docnum: hit.score for hit in results}
+    extra = bonus_scores(searcher, queries.bonus(parsed), sorted(scores))
+    columns = facet_columns(searcher)
+    rating, published = columns["rating"], columns["published"]
+    return sorted(scores, key=lambda d: (-(scores[d] + extra.get(d, 0.0)), -(rating[d] or 0), -(published[d] or 0)))
+
+
+def bonus_scores(searcher, query, docnums):
+    """{docnum: score of `query`} for the given (ascending) documents that match it, moving a
+    matcher straight to each one per segment."""
+    found = {}
+    for subsearcher, offset in searcher.leaf_searchers():
+        end = offset + subsearcher.doc_count_all()
+        local = [docnum - offset for docnum in docnums if offset <= docnum < end]
+        matcher = query.matcher(subsearcher) if local else None
+        for docnum in local:
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == docnum:
+                found[docnum + offset] = matcher.score()
+    return found
 
 
 def found(searcher, main, request):
@@ -102,7 +174,7 @@ def staged(searcher, parsed, request, limit):
         if counts[-1] >= ENOUGH:
             break
     stage, main = passes[max(range(len(counts)), key=lambda i: (counts[i], -i))]
-    return execute(searcher, main, parsed, request, limit), stage, main
+    return (*execute(searcher, main, parsed, request, limit), stage, main)
 
 
 def run_search(searcher, request, synonyms=None):
@@ -111,14 +183,14 @@ def run_search(searcher, request, synonyms=None):
     if parsed.empty:
         results = searcher.search(Q.Every(), filter=filters(request), limit=limit,
                                   sortedby=sort_facet("newest" if request.sort == "relevance" else request.sort))
-        stage, terms = "browse", []
+        ordered, stage, terms = [hit.docnum for hit in results], "browse", []
     else:
-        results, stage, main = staged(searcher, parsed, request, limit)
+        results, ordered, stage, main = staged(searcher, parsed, request, limit)
         terms = query_terms(searcher, main)
     result = SearchResult(total=len(results), page=request.page, per_page=request.per_page, stage=stage)
     start = (request.page - 1) * request.per_page
-    for hit in list(results)[start:limit]:
-        result.hits.append(to_hit(hit, terms))
+    for docnum in ordered[start:limit]:
+        result.hits.append(to_hit(searcher.stored_fields(docnum), terms))
     result.facets = facet_counts(results, facet_columns(searcher))
     if not parsed.empty and stage != "strict":
         result.suggestion = did_you_mean(searcher, parsed)
@@ -135,8 +207,7 @@ def query_terms(searcher, main):
     return list({term for leaf in main.leaves() for term in leaf.expanded_terms(reader)})
 
 
-def to_hit(hit, matched):
-    stored = hit.fields()
+def to_hit(stored, matched):
     return {"id": int(stored["id"]), "external_id": stored.get("external_id"), "title": stored["title"],
             "provider": stored.get("provider", ""), "category": stored.get("category", ""),
             "category_top": stored.get("category_top", ""), "city": stored.get("city", ""),
