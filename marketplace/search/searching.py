@@ -1,5 +1,6 @@
 """One search against an open Whoosh searcher: the passes, filters, facets, sort, page,
 highlights and "did you mean"."""
+import heapq
 from collections import Counter
 from threading import Lock
 
@@ -45,7 +46,7 @@ def sort_facet(sort):
 
 
 COLUMN_FIELDS = {**FACET_FIELDS, "rating": "rating", "published": "published"}
-RESCORE_WINDOW = 200  # documents beyond the page that the bonuses may move up
+RESCORE_WINDOW = 200  # the top documents by the pass's score that the bonuses re-rank
 _segment_columns: dict = {}  # segment id → {facet: [value by segment docnum]}
 _segment_columns_lock = Lock()
 
@@ -96,22 +97,36 @@ def execute(searcher, main, parsed, request, limit):
     if request.sort != "relevance":
         results = searcher.search(main, filter=filters(request), limit=limit, sortedby=sort_facet(request.sort))
         return results, [hit.docnum for hit in results]
-    collector = collectors.FilterCollector(TopAndEveryMatch(limit + RESCORE_WINDOW), allow=filters(request))
+    columns = facet_columns(searcher)
+    top = RankedTop(max(limit, RESCORE_WINDOW), columns["rating"], columns["published"])
+    collector = collectors.FilterCollector(top, allow=filters(request))
     searcher.search_with_collector(main, collector)
     results = collector.results()
     return results, rescored(searcher, results, parsed)[:limit]
 
 
-class TopAndEveryMatch(collectors.TopCollector):
-    """The top N by score, recording every match (for the total and the facets) in the same
-    walk; Whoosh's own TopCollector would run the query again to list the matches."""
+class RankedTop(collectors.TopCollector):
+    """The top N by (score, rating, newest, lower docnum) — the ranking's own order, so which
+    documents make the cut never depends on N — recording every match (for the total and the
+    facets) in the same walk; Whoosh's own TopCollector would run the query again to list them."""
 
-    def __init__(self, limit):
+    def __init__(self, limit, rating, published):
         super().__init__(limit=limit, usequality=False)
+        self.rating, self.published = rating, published
 
     def _collect(self, global_docnum, score):
         self.docset.add(global_docnum)
-        return super()._collect(global_docnum, score)
+        self.total += 1
+        key = (score, self.rating[global_docnum] or 0, self.published[global_docnum] or 0, -global_docnum)
+        if len(self.items) < self.limit:
+            heapq.heappush(self.items, key)
+        elif key > self.items[0]:
+            heapq.heapreplace(self.items, key)
+        return 0 - score
+
+    def results(self):
+        ranked = sorted(self.items, reverse=True)
+        return self._results([(score, -negated) for score, _, _, negated in ranked])
 
     def all_ids(self):
         return self.docset
@@ -121,14 +136,18 @@ class TopAndEveryMatch(collectors.TopCollector):
 
 
 def rescored(searcher, results, parsed):
-    """The top documents by the pass's own score, re-ranked with the bonuses (exact title,
-    phrase, proximity) scored for them alone — Elasticsearch's rescore window: phrase matching
-    over every match cost a fifth of a search — ties by rating, then newest."""
-    scores = {hit.docnum: hit.score for hit in results}
-    extra = bonus_scores(searcher, queries.bonus(parsed), sorted(scores))
+    """The collected documents in rank order: the first RESCORE_WINDOW re-ranked with the
+    bonuses (exact title, phrase, proximity) scored for them alone — Elasticsearch's rescore
+    window; phrase matching over every match cost a fifth of a search — then the rest as
+    collected. The window does not depend on the page, so pages agree."""
     columns = facet_columns(searcher)
     rating, published = columns["rating"], columns["published"]
-    return sorted(scores, key=lambda d: (-(scores[d] + extra.get(d, 0.0)), -(rating[d] or 0), -(published[d] or 0)))
+    scores = {hit.docnum: hit.score for hit in results}
+    ranked = list(scores)  # already in (score, rating, newest, docnum) order
+    window, rest = ranked[:RESCORE_WINDOW], ranked[RESCORE_WINDOW:]
+    extra = bonus_scores(searcher, queries.bonus(parsed), sorted(window))
+    return sorted(window, key=lambda d: (-(scores[d] + extra.get(d, 0.0)), -(rating[d] or 0),
+                                         -(published[d] or 0), d)) + rest
 
 
 def bonus_scores(searcher, query, docnums):

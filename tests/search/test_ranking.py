@@ -120,3 +120,17 @@ def test_autocomplete_by_prefix_and_pinyin(fixture_index):
     assert "软件著作权登记" in fixture_index.suggest("软件")
     assert any("专利" in title for title in fixture_index.suggest("zhuan"))
     assert fixture_index.suggest("") == []
+
+
+@pytest.mark.parametrize("window", [3, 200])
+def test_pages_agree_with_one_long_page_whatever_the_rescore_window(run, monkeypatch, window):
+    """Bonuses re-rank only the top `window` by the pass's score; the window must not depend on
+    the page asked for, or a listing could show on two pages and another on none."""
+    from marketplace.search import searching
+
+    monkeypatch.setattr(searching, "RESCORE_WINDOW", window)
+    whole = run("检测 认证", per_page=50)
+    assert whole.total > 6
+    paged = [hit["id"] for page in range(1, 5) for hit in run("检测 认证", page=page, per_page=2).hits]
+    assert paged == [hit["id"] for hit in whole.hits][:len(paged)]
+    assert len(set(paged)) == len(paged) == min(8, whole.total)
