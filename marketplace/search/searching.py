@@ -102,7 +102,7 @@ def execute(searcher, main, parsed, request, limit):
     collector = collectors.FilterCollector(top, allow=filters(request))
     searcher.search_with_collector(main, collector)
     results = collector.results()
-    return results, rescored(searcher, results, parsed)[:limit]
+    return results, rescored(searcher, results, parsed, columns)[:limit]
 
 
 class RankedTop(collectors.TopCollector):
@@ -135,12 +135,11 @@ class RankedTop(collectors.TopCollector):
         return len(self.docset)
 
 
-def rescored(searcher, results, parsed):
+def rescored(searcher, results, parsed, columns):
     """The collected documents in rank order: the first RESCORE_WINDOW re-ranked with the
     bonuses (exact title, phrase, proximity) scored for them alone — Elasticsearch's rescore
     window; phrase matching over every match cost a fifth of a search — then the rest as
     collected. The window does not depend on the page, so pages agree."""
-    columns = facet_columns(searcher)
     rating, published = columns["rating"], columns["published"]
     scores = {hit.docnum: hit.score for hit in results}
     ranked = list(scores)  # already in (score, rating, newest, docnum) order

@@ -97,8 +97,6 @@ POSTGRESQL_UP = [
         FOR EACH ROW EXECUTE FUNCTION ledger_chain_immutable()""",
     """CREATE TRIGGER ledger_chain_no_truncate BEFORE TRUNCATE ON ledger_chain
         FOR EACH STATEMENT EXECUTE FUNCTION ledger_chain_immutable()""",
-    """CREATE TRIGGER ledger_transfers_no_update_delete BEFORE UPDATE OR DELETE ON ledger_transfers
-        FOR EACH ROW EXECUTE FUNCTION ledger_transfers_immutable()""",
 ]
 POSTGRESQL_DOWN = [
     "DROP TRIGGER IF EXISTS ledger_transfers_link ON ledger_transfers",
@@ -111,20 +109,23 @@ SQLITE_UP = [
     f"""CREATE TRIGGER ledger_chain_no_{action.lower()} BEFORE {action} ON ledger_chain
         BEGIN SELECT RAISE(ABORT, '{CHAIN_IMMUTABLE}'); END"""
     for action in ("UPDATE", "DELETE")
-] + [
-    f"""CREATE TRIGGER ledger_transfers_no_{action.lower()} BEFORE {action} ON ledger_transfers
-        BEGIN SELECT RAISE(ABORT, '{TRANSFERS_IMMUTABLE}'); END"""
-    for action in ("UPDATE", "DELETE")
 ]
 SQLITE_DOWN = ["DROP TRIGGER IF EXISTS ledger_chain_no_update",
                "DROP TRIGGER IF EXISTS ledger_chain_no_delete"]
 
 # The row trigger against UPDATE/DELETE on transfers is lifted while existing rows get their
-# content hash (TRUNCATE stays refused throughout).
+# content hash (TRUNCATE stays refused throughout), then restored.
 LIFT_TRANSFER_TRIGGERS = {
     "sqlite": ["DROP TRIGGER IF EXISTS ledger_transfers_no_update",
                "DROP TRIGGER IF EXISTS ledger_transfers_no_delete"],
     "postgresql": ["DROP TRIGGER IF EXISTS ledger_transfers_no_update_delete ON ledger_transfers"],
+}
+RESTORE_TRANSFER_TRIGGERS = {
+    "sqlite": [f"""CREATE TRIGGER ledger_transfers_no_{action.lower()} BEFORE {action} ON ledger_transfers
+                   BEGIN SELECT RAISE(ABORT, '{TRANSFERS_IMMUTABLE}'); END"""
+               for action in ("UPDATE", "DELETE")],
+    "postgresql": ["""CREATE TRIGGER ledger_transfers_no_update_delete BEFORE UPDATE OR DELETE ON ledger_transfers
+                      FOR EACH ROW EXECUTE FUNCTION ledger_transfers_immutable()"""],
 }
 
 transfers = sa.table(
@@ -194,7 +195,7 @@ def upgrade():
                    "OWNED BY ledger_transfers.id")
         op.execute("ALTER TABLE ledger_transfers ALTER COLUMN id "
                    "SET DEFAULT nextval('ledger_transfer_ids')")
-    for statement in {"postgresql": POSTGRESQL_UP, "sqlite": SQLITE_UP}[dialect]:
+    for statement in {"postgresql": POSTGRESQL_UP, "sqlite": SQLITE_UP}[dialect] + RESTORE_TRANSFER_TRIGGERS[dialect]:
         op.execute(statement)
 
 
@@ -216,5 +217,5 @@ def downgrade():
                                                 server_default=""))
     op.add_column('ledger_transfers', sa.Column('hash', sa.String(length=64), nullable=False,
                                                 server_default=""))
-    for statement in {"postgresql": POSTGRESQL_UP[-1:], "sqlite": SQLITE_UP[2:]}[dialect]:
+    for statement in RESTORE_TRANSFER_TRIGGERS[dialect]:
         op.execute(statement)

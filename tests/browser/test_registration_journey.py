@@ -3,21 +3,10 @@ import pytest
 from playwright.sync_api import expect
 
 from marketplace.extensions import db
+from tests.browser.journeys import log_in, log_out
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page, base, email, password):
-    page.goto(f"{base}/auth/login")
-    page.get_by_label("电子邮箱").fill(email)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-
-
-def log_out(page):
-    page.get_by_role("button", name="退出登录").click()
-    expect(page.get_by_text("您已退出登录。")).to_be_visible()
 
 
 def test_enterprise_registers_is_approved_and_sees_the_new_state(live_server, page, make_user):

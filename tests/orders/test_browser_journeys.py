@@ -8,7 +8,7 @@ from marketplace import ledger
 from marketplace.extensions import db
 from marketplace.payments.models import Refund
 from tests.catalog.conftest import PDF
-from tests.conftest import PASSWORD
+from tests.browser.journeys import log_in, log_out
 
 pytestmark = pytest.mark.browser
 
@@ -25,17 +25,6 @@ def shop(stripe_webhooks, funded_buyer, listing, seller, tmp_path):
     people = {"buyer": funded_buyer[0].email, "seller": seller.email, "report": str(report)}
     db.session.remove()
     return stripe_webhooks.url, people
-
-
-def log_in(page, base, email):
-    page.goto(f"{base}/auth/login")
-    page.get_by_label("电子邮箱").fill(email)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-
-
-def log_out(page):
-    page.get_by_role("button", name="退出登录").click()
 
 
 def order_from_search(page, base):
