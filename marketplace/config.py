@@ -23,6 +23,9 @@ def defaults(instance_path):
         "APP_ENV": "development",
         "DATABASE_URL": "sqlite:///marketplace.sqlite3",
         "SEARCH_INDEX_DIR": os.path.join(instance_path, "search-index"),
+        # After a web process opens a new index generation it reads ahead, in the background,
+        # the posting arrays of terms found in at least this many listings (0: never).
+        "SEARCH_WARM_MIN_DOCS": 500,
         "UPLOAD_DIR": os.path.join(instance_path, "uploads"),
         "STRIPE_SECRET_KEY": "",
         "STRIPE_WEBHOOK_SECRET": "",

@@ -49,7 +49,7 @@ def config_for_tests(database_url, tmp_path):
         "SECRET_KEY": "test-secret",
         "DATABASE_URL": database_url,
         "RATELIMIT_STORAGE_URI": "memory://",
-        "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        "SEARCH_INDEX_DIR": str(tmp_path / "index"), "SEARCH_WARM_MIN_DOCS": 0,
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         # Never Stripe itself: a closed loopback port unless a test asks for localstripe (stripe_app).
         "STRIPE_API_BASE": "http://127.0.0.1:9", "STRIPE_MAX_NETWORK_RETRIES": 0,

@@ -24,6 +24,7 @@ ENGLISH_STOP = frozenset("""a an and are as at be by for from how i in is it my 
 which who with need want looking find company""".split())
 STOP_WORDS = CHINESE_STOP | ENGLISH_STOP
 PROTECTED = set()  # Latin words of the user dictionary (CNAS, EMC …) are never stemmed
+ADDED_WORDS = []  # words add_words taught the segmenter, in order (index build workers replay them)
 
 
 @lru_cache(maxsize=1)
@@ -55,6 +56,7 @@ def add_words(words):
     for word in words:
         if CJK.search(word) and not jieba.has_word(word):
             jieba.add_word(word, 50000, None)
+            ADDED_WORDS.append(word)
 
 
 def fold(text):
@@ -95,7 +97,8 @@ def is_cjk(word):
 @lru_cache(maxsize=4096)
 def words(folded, mode="search"):
     """(word, start, end) of folded text, without whitespace and punctuation."""
-    return tuple((w, s, e) for w, s, e in segmenter().tokenize(folded, mode=mode) if WORDISH.search(w))
+    return tuple(piece for piece in segmenter().tokenize(folded, mode=mode)
+                 if piece[0].isalnum() or WORDISH.search(piece[0]))  # isalnum: the usual case, faster
 
 
 @lru_cache(maxsize=50000)
@@ -228,11 +231,16 @@ def _stemmer():
     return StemFilter().stemfn
 
 
+@lru_cache(maxsize=50000)
+def _porter(word):
+    return _stemmer()(word)
+
+
 def stem(word):
     """English stem of an ASCII word (acronyms of the user dictionary and short words kept)."""
     if not (word.isascii() and word.isalpha()) or len(word) <= 3 or word in PROTECTED:
         return word
-    return _stemmer()(word)
+    return _porter(word)  # the Porter stemmer is pure Python and the same words recur
 
 
 def analyse(text, analyzer=None):

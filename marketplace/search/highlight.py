@@ -1,6 +1,7 @@
 """Highlighted snippets computed from the query's terms found in each hit, with offsets into the
 original (unfolded) text, so Traditional text is highlighted where it stands."""
 import re
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -9,21 +10,34 @@ from marketplace.search.analysis import BigramTokenizer, ChineseAnalyzer, Chines
 
 
 MARKDOWN = re.compile(r"[*_#>`|]+|!?\[|\]\([^)]*\)")
+DESCRIPTION_SCANNED = 1000  # the description snippet is chosen from its first 1,000 characters
 
 
 def match_spans(text, terms, pinyin_terms=(), bigram_terms=(), latin_terms=()):
     """Sorted, merged (start, end) offsets of every occurrence of the matched terms in text."""
     if not text:
         return []
-    spans = [(t.startchar, t.endchar) for t in ChineseAnalyzer()(text, chars=True) if t.text in terms]
+    spans = [(start, end) for term, start, end in tokens("words", text) if term in terms]
     if pinyin_terms:
-        spans += [(t.startchar, t.endchar) for t in ChineseTokenizer()(text, chars=True)
-                  if is_cjk(t.text) and (pinyin(t.text) in pinyin_terms or initials(t.text) in pinyin_terms)]
+        spans += [(start, end) for term, start, end in tokens("segments", text)
+                  if is_cjk(term) and (pinyin(term) in pinyin_terms or initials(term) in pinyin_terms)]
     if latin_terms:
-        spans += [(t.startchar, t.endchar) for t in LatinTokenizer()(text, chars=True) if t.text in latin_terms]
+        spans += [(start, end) for term, start, end in tokens("latin", text) if term in latin_terms]
     if bigram_terms:
-        spans += [(t.startchar, t.endchar) for t in BigramTokenizer()(text, chars=True) if t.text in bigram_terms]
+        spans += [(start, end) for term, start, end in tokens("bigrams", text) if term in bigram_terms]
     return merge(spans)
+
+
+ANALYZERS = {"words": ChineseAnalyzer(), "segments": ChineseTokenizer(), "latin": LatinTokenizer(),
+             "bigrams": BigramTokenizer()}
+
+
+@lru_cache(maxsize=8192)
+def tokens(kind, text):
+    """(term, start, end) of text by one of the index's analyzers, offsets into the original
+    text. Cached: the same hits come back for popular queries, and analysing them is most of
+    the cost of highlighting."""
+    return tuple((t.text, t.startchar, t.endchar) for t in ANALYZERS[kind](text, chars=True))
 
 
 def merge(spans):
@@ -79,7 +93,7 @@ def highlights(stored, matched):
     for name, width in (("summary", 120), ("description", 160)):
         text = stored.get(name) or ""
         if name == "description":  # Markdown source: show the words, not the markup
-            text = " ".join(MARKDOWN.sub(" ", text).split())
+            text = " ".join(MARKDOWN.sub(" ", text[:DESCRIPTION_SCANNED]).split())
         spans = match_spans(text, words, (), grams, latin)
         if spans or (name == "summary" and text):
             result[name] = mark(text, spans, width)

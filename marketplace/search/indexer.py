@@ -28,7 +28,8 @@ class IndexerBusy(Exception):
 
 
 def backend():
-    return WhooshBackend(current_app.config["SEARCH_INDEX_DIR"])
+    config = current_app.config
+    return WhooshBackend(config["SEARCH_INDEX_DIR"], warm_min_docs=config["SEARCH_WARM_MIN_DOCS"])
 
 
 @contextmanager

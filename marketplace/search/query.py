@@ -15,7 +15,6 @@ PINYIN_BOOST = 4.0
 BIGRAM_BOOST = 0.4  # the low-boost safety net
 EXACT_TITLE_BOOST = 1000.0  # an exact title beats any sum of field scores
 TITLE_PHRASE_BOOST = 6.0
-PHRASE_BOOST = 2.0
 PROXIMITY_BOOST = 1.5
 LETTERS = re.compile(r"^[a-z]+$")
 
@@ -124,11 +123,11 @@ def strict(parsed):
     return Q.And([unit_query(u) for u in parsed.units])
 
 
-def relaxed(parsed):
-    """Most units must match (long natural-language questions still find the service), or
-    most of the query's character bigrams."""
+def relaxed(parsed, loose=False):
+    """Most units must match (at least half of them; long natural-language questions still
+    find the service), or most of the query's character bigrams. `loose`: any one unit."""
     count = len(parsed.units)
-    minmatch = 1 if count <= 2 else math.ceil(count * 0.5)
+    minmatch = 1 if loose or count <= 2 else math.ceil(count * 0.5)
     return Q.Or([Q.Or([unit_query(u) for u in parsed.units], minmatch=minmatch), safety_net(parsed)])
 
 
@@ -152,9 +151,10 @@ def fuzzy_unit(unit):
     return Q.Or(options)
 
 
-def fuzzy(parsed):
+def fuzzy(parsed, loose=True):
     count = len(parsed.units)
-    return Q.Or([fuzzy_unit(u) for u in parsed.units], minmatch=1 if count <= 2 else math.ceil(count * 0.5))
+    minmatch = 1 if loose or count <= 2 else math.ceil(count * 0.5)
+    return Q.Or([fuzzy_unit(u) for u in parsed.units], minmatch=minmatch)
 
 
 def safety_net(parsed):
@@ -165,22 +165,24 @@ def safety_net(parsed):
     return Q.Or([Q.Term("bigram", g, boost=BIGRAM_BOOST) for g in grams], minmatch=math.ceil(len(grams) * 0.6))
 
 
-def bonus(parsed):
-    """Optional clauses that only add score: exact title, phrase in title / text, proximity."""
-    clauses = [Q.Term("title_exact", exact_key(parsed.folded), boost=EXACT_TITLE_BOOST)]
+def exact_title(parsed):
+    """The exact-title bonus: cheap (one term), so it is scored for every match."""
+    return Q.Term("title_exact", exact_key(parsed.folded), boost=EXACT_TITLE_BOOST)
+
+
+def phrase_bonus(parsed):
+    """Optional clauses that only add score: the query as a phrase in the title, its units
+    close together in the title (proximity). Scored only in the rescore window (positions).
+    The same two in the description and summary were measured to add nothing on the judged
+    set (nDCG@10 0.946 with them, 0.947 without) while reading the largest posting lists."""
+    clauses = []
     grams = bigrams(parsed.folded.replace(" ", ""))
     if len(grams) >= 2:
         clauses.append(Q.Phrase("bigram_title", grams, boost=TITLE_PHRASE_BOOST))
-        clauses.append(Q.Phrase("bigram", grams, boost=PHRASE_BOOST))
     terms = [stem(u.text) for u in parsed.units]
     if len(terms) >= 2:
         clauses.append(Q.Phrase("title", terms, slop=5, boost=PROXIMITY_BOOST * 2))
-        clauses.append(Q.Phrase("description", terms, slop=8, boost=PROXIMITY_BOOST))
-    return Q.Or(clauses)
-
-
-def with_bonus(main, parsed):
-    return Q.AndMaybe(main, bonus(parsed))
+    return Q.Or(clauses) if clauses else Q.NullQuery
 
 
 def bigrams(text):
@@ -208,7 +210,7 @@ def prefix_query(parsed):
                  + [Q.Or(options)])
 
 
-__all__ = ["parse", "strict", "relaxed", "fuzzy", "with_bonus", "prefix_query", "normalise_synonyms",
+__all__ = ["parse", "strict", "relaxed", "fuzzy", "exact_title", "phrase_bonus", "prefix_query", "normalise_synonyms",
            "exact_key", "initials", "bigrams"]
 
 

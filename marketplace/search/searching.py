@@ -1,228 +1,133 @@
 """One search against an open Whoosh searcher: the passes, filters, facets, sort, page,
-highlights and "did you mean"."""
+rescore window, highlights and "did you mean". Queries are built as `whoosh.query` trees
+(query.py) and evaluated over cached posting arrays (engine.py) and column arrays
+(columns.py)."""
 import heapq
-from collections import Counter
-from threading import Lock
 
-from whoosh import collectors
-from whoosh import query as Q
-from whoosh import sorting
+import numpy as np
 
 from marketplace.search import query as queries
 from marketplace.search.analysis import is_cjk, pinyin, stem
 from marketplace.search.backend import ENOUGH, FACETS, PRICE_BANDS, SearchResult
+from marketplace.search.columns import FACET_FIELDS, columns, filter_mask, sort_keys
+from marketplace.search.engine import IndexArrays, and_maybe, evaluate, restrict, top, union
 from marketplace.search.highlight import highlights
 
-FACET_FIELDS = {"category": "category_top", "price": "price_band", "voucher": "voucher", "city": "city",
-                "verified": "verified"}
-SORT_FACETS = {
-    "price_asc": lambda: [sorting.FieldFacet("price_asc"), sorting.ScoreFacet()],
-    "price_desc": lambda: [sorting.FieldFacet("price_desc", reverse=True), sorting.ScoreFacet()],
-    "newest": lambda: [sorting.FieldFacet("published", reverse=True)],
-    "rating": lambda: [sorting.FieldFacet("rating", reverse=True), sorting.ScoreFacet()],
-}
-
-
-def filters(request):
-    """The filter query of a request (None when nothing is filtered)."""
-    clauses = []
-    if request.category:
-        clauses.append(Q.Or([Q.Term("category_top", request.category), Q.Term("category", request.category)]))
-    if request.voucher is not None:
-        clauses.append(Q.Term("voucher", "1" if request.voucher else "0"))
-    if request.verified is not None:
-        clauses.append(Q.Term("verified", "1" if request.verified else "0"))
-    if request.city:
-        clauses.append(Q.Term("city", request.city))
-    if request.min_price is not None or request.max_price is not None:
-        clauses.append(Q.NumericRange("price", request.min_price or 0, request.max_price))
-    return Q.And(clauses) if clauses else None
-
-
-def sort_facet(sort):
-    tail = [sorting.FieldFacet("rating", reverse=True), sorting.FieldFacet("published", reverse=True)]
-    head = SORT_FACETS[sort]() if sort in SORT_FACETS else [sorting.ScoreFacet()]
-    return sorting.MultiFacet(head + tail)
-
-
-COLUMN_FIELDS = {**FACET_FIELDS, "rating": "rating", "published": "published"}
 RESCORE_WINDOW = 200  # the top documents by the pass's score that the bonuses re-rank
-_segment_columns: dict = {}  # segment id → {facet: [value by segment docnum]}
-_segment_columns_lock = Lock()
 
 
-def facet_columns(searcher):
-    """{facet or rank column: [value by document number]} for the searcher's index. Built from
-    per-segment columns cached by segment id: segments never change, so an edit adds one small
-    segment to read rather than the whole index."""
-    leaves = searcher.reader().leaf_readers()
-    keys = tuple(segment_key(reader) for reader, _offset in leaves)
-    with _segment_columns_lock:
-        merged = _segment_columns.get(keys)
-    if merged is not None:
-        return merged
-    per_segment = [segment_columns(reader, key) for (reader, _offset), key in zip(leaves, keys)]
-    merged = {name: [value for columns in per_segment for value in columns[name]] for name in COLUMN_FIELDS}
-    with _segment_columns_lock:
-        _segment_columns[keys] = merged
-    return merged
+# -- the passes ----------------------------------------------------------------------------------
+def staged(arrays, parsed, mask):
+    """Strict pass (every unit); relaxed when it finds too little (most units, then any unit);
+    then typo-tolerant (relaxed or fuzzy). → (stage, its match, the index terms it asked for)."""
+    def attempt(stage, query, also=None):
+        match = restrict(evaluate(arrays, query), mask)
+        if also is not None:
+            match = union([also, match], 1, arrays.size)
+        passes.append((stage, match, set(arrays.terms_seen)))
+        return match
+
+    passes = []
+    if len(attempt("strict", queries.strict(parsed))) < ENOUGH:
+        relaxed = attempt("relaxed", queries.relaxed(parsed))
+        if len(relaxed) < ENOUGH and len(parsed.units) > 2:
+            relaxed = attempt("relaxed", queries.relaxed(parsed, loose=True))
+        if len(relaxed) < ENOUGH:
+            attempt("fuzzy", queries.fuzzy(parsed), also=relaxed)
+    best = max(range(len(passes)), key=lambda i: (len(passes[i][1]), -i))  # the earlier on ties
+    return passes[best]
 
 
-def segment_key(reader):
-    segment = reader.segment()
-    return segment.segment_id() if segment is not None else id(reader)
+def ranked(arrays, cols, match, parsed, sort, limit):
+    """The first `limit` matched documents in result order. For relevance an exact title
+    adds its bonus to every match; then the first RESCORE_WINDOW are re-ranked with the phrase
+    and proximity bonuses — Elasticsearch's rescore window — and the rest follow as ranked.
+    The window does not depend on the page, so pages agree."""
+    if sort != "relevance" or parsed.empty:
+        return top(match.docs, sort_keys(cols, match, sort), limit).tolist()
+    match = and_maybe(match, evaluate(arrays, queries.exact_title(parsed)))
+    first = top(match.docs, sort_keys(cols, match, sort), max(limit, RESCORE_WINDOW))
+    window, rest = first[:RESCORE_WINDOW], first[RESCORE_WINDOW:]
+    if not len(window):
+        return []
+    base = match.scores[np.searchsorted(match.docs, window)]
+    ties = np.stack([cols["rating"].values[window], cols["published"].values[window], -window.astype(float)], 1)
+    extra = phrase_bonus(arrays, queries.phrase_bonus(parsed), window, base, ties, min(limit, len(window)))
+    order = np.lexsort((window, -cols["published"].values[window], -cols["rating"].values[window], -(base + extra)))
+    return (window[order].tolist() + rest.tolist())[:limit]
 
 
-def segment_columns(reader, key):
-    with _segment_columns_lock:
-        columns = _segment_columns.get(key)
-    if columns is None:
-        columns = {name: column_values(reader, field) for name, field in COLUMN_FIELDS.items()}
-        with _segment_columns_lock:
-            if len(_segment_columns) > 256:  # merged-away segments and old generations
-                _segment_columns.clear()
-            _segment_columns[key] = columns
-    return columns
-
-
-def column_values(reader, field):
-    try:
-        return list(reader.column_reader(field))
-    except NotImplementedError:  # an empty index's reader has no columns
-        return [None] * reader.doc_count_all()
-
-
-def execute(searcher, main, parsed, request, limit):
-    """Run the chosen pass: (Results over every match, docnums of the first `limit` in order)."""
-    if request.sort != "relevance":
-        results = searcher.search(main, filter=filters(request), limit=limit, sortedby=sort_facet(request.sort))
-        return results, [hit.docnum for hit in results]
-    columns = facet_columns(searcher)
-    top = RankedTop(max(limit, RESCORE_WINDOW), columns["rating"], columns["published"])
-    collector = collectors.FilterCollector(top, allow=filters(request))
-    searcher.search_with_collector(main, collector)
-    results = collector.results()
-    return results, rescored(searcher, results, parsed, columns)[:limit]
-
-
-class RankedTop(collectors.TopCollector):
-    """The top N by (score, rating, newest, lower docnum) — the ranking's own order, so which
-    documents make the cut never depends on N — recording every match (for the total and the
-    facets) in the same walk; Whoosh's own TopCollector would run the query again to list them."""
-
-    def __init__(self, limit, rating, published):
-        super().__init__(limit=limit, usequality=False)
-        self.rating, self.published = rating, published
-
-    def _collect(self, global_docnum, score):
-        self.docset.add(global_docnum)
-        self.total += 1
-        key = (score, self.rating[global_docnum] or 0, self.published[global_docnum] or 0, -global_docnum)
-        if len(self.items) < self.limit:
-            heapq.heappush(self.items, key)
-        elif key > self.items[0]:
-            heapq.heapreplace(self.items, key)
-        return 0 - score
-
-    def results(self):
-        ranked = sorted(self.items, reverse=True)
-        return self._results([(score, -negated) for score, _, _, negated in ranked])
-
-    def all_ids(self):
-        return self.docset
-
-    def count(self):
-        return len(self.docset)
-
-
-def rescored(searcher, results, parsed, columns):
-    """The collected documents in rank order: the first RESCORE_WINDOW re-ranked with the
-    bonuses (exact title, phrase, proximity) scored for them alone — Elasticsearch's rescore
-    window; phrase matching over every match cost a fifth of a search — then the rest as
-    collected. The window does not depend on the page, so pages agree."""
-    rating, published = columns["rating"], columns["published"]
-    scores = {hit.docnum: hit.score for hit in results}
-    ranked = list(scores)  # already in (score, rating, newest, docnum) order
-    window, rest = ranked[:RESCORE_WINDOW], ranked[RESCORE_WINDOW:]
-    extra = bonus_scores(searcher, queries.bonus(parsed), sorted(window))
-    return sorted(window, key=lambda d: (-(scores[d] + extra.get(d, 0.0)), -(rating[d] or 0),
-                                         -(published[d] or 0), d)) + rest
-
-
-def bonus_scores(searcher, query, docnums):
-    """{docnum: score of `query`} for the given (ascending) documents that match it, moving a
-    matcher straight to each one per segment."""
-    found = {}
-    for subsearcher, offset in searcher.leaf_searchers():
-        end = offset + subsearcher.doc_count_all()
-        local = [docnum - offset for docnum in docnums if offset <= docnum < end]
-        matcher = query.matcher(subsearcher) if local else None
-        for docnum in local:
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == docnum:
-                found[docnum + offset] = matcher.score()
-    return found
-
-
-def found(searcher, main, request):
-    """How many documents a pass finds, counting no further than ENOUGH: the matcher stops at
-    the ENOUGH-th match (a collector would walk every match to total them, and score them)."""
-    restriction = filters(request)
-    matcher = (Q.And([main, restriction]) if restriction is not None else main).matcher(searcher)
-    count = 0
-    while count < ENOUGH and matcher.is_active():
-        count += 1
-        matcher.next()
-    return count
-
-
-def staged(searcher, parsed, request, limit):
-    """Strict pass; relaxed when it finds too little; then typo-tolerant. Only the chosen pass
-    is run in full (sorted, with facets and matched terms)."""
-    passes = [("strict", queries.strict(parsed)), ("relaxed", queries.relaxed(parsed)),
-              ("fuzzy", Q.Or([queries.relaxed(parsed), queries.fuzzy(parsed)]))]
-    counts = []
-    for stage, main in passes:
-        counts.append(found(searcher, main, request))
-        if counts[-1] >= ENOUGH:
+def phrase_bonus(arrays, bonus, window, base, ties, limit):
+    """The phrase bonus of each window document (aligned with `window`; `ties` holds each
+    one's tie-breakers: rating, published, −docnum). Positions are checked only where the
+    bonus could still lift a document into the first `limit` — max-score pruning: documents
+    are taken in order of their best possible rank key (base score plus the bound, i.e. every
+    phrase's words present, unchecked), a batch at a time, until that key falls below the
+    limit-th best key found so far. Documents never checked keep their base score, which
+    cannot bring them into the first `limit` either, so the first `limit` are exact."""
+    bound = values_for(window, evaluate(arrays, bonus, bound=True))
+    best = base + bound
+    extra, found, pending = np.zeros(len(window)), [], []  # found: min-heap of the best `limit` keys
+    key = lambda position, score: (score, *ties[position].tolist())  # noqa: E731
+    for position in np.lexsort((ties[:, 2], ties[:, 1], ties[:, 0], best))[::-1].tolist():
+        if len(found) >= limit and key(position, best[position]) < found[0]:
             break
-    stage, main = passes[max(range(len(counts)), key=lambda i: (counts[i], -i))]
-    return (*execute(searcher, main, parsed, request, limit), stage, main)
+        if bound[position] == 0:
+            keep_best(found, key(position, base[position]), limit)
+            continue
+        pending.append(position)
+        if len(pending) >= limit:
+            check(arrays, bonus, window, (base, extra, pending, found, key), limit)
+    check(arrays, bonus, window, (base, extra, pending, found, key), limit)
+    return extra
+
+
+def check(arrays, bonus, window, state, limit):
+    """Score the phrase bonus of the pending window positions exactly."""
+    base, extra, pending, found, key = state
+    if not pending:
+        return
+    positions = np.array(pending)
+    extra[positions] = values_for(window[positions], evaluate(arrays, bonus, within=np.sort(window[positions])))
+    for position in pending:
+        keep_best(found, key(position, base[position] + extra[position]), limit)
+    pending.clear()
+
+
+def keep_best(heap, value, size):
+    if len(heap) < size:
+        heapq.heappush(heap, value)
+    elif value > heap[0]:
+        heapq.heapreplace(heap, value)
+
+
+def values_for(docs, match):
+    """match's score for each of docs (0 where it does not match)."""
+    if not len(match):
+        return np.zeros(len(docs))
+    slots = np.minimum(np.searchsorted(match.docs, docs), len(match.docs) - 1)
+    return np.where(match.docs[slots] == docs, match.scores[slots], 0.0)
 
 
 def run_search(searcher, request, synonyms=None):
     parsed = queries.parse(request.q, queries.normalise_synonyms(synonyms or []))
-    limit = request.page * request.per_page
+    arrays = IndexArrays(searcher)
+    cols = columns(arrays)
+    mask = filter_mask(cols, request)
     if parsed.empty:
-        results = searcher.search(Q.Every(), filter=filters(request), limit=limit,
-                                  sortedby=sort_facet("newest" if request.sort == "relevance" else request.sort))
-        ordered, stage, terms = [hit.docnum for hit in results], "browse", []
+        stage, match, terms = "browse", restrict(arrays.all(), mask), set()
+        sort = "newest" if request.sort == "relevance" else request.sort
     else:
-        results, ordered, stage, main = staged(searcher, parsed, request, limit)
-        terms = query_terms(searcher, main)
-    result = SearchResult(total=len(results), page=request.page, per_page=request.per_page, stage=stage)
-    start = (request.page - 1) * request.per_page
-    for docnum in ordered[start:limit]:
+        (stage, match, terms), sort = staged(arrays, parsed, mask), request.sort
+    limit = request.page * request.per_page
+    ordered = ranked(arrays, cols, match, parsed, sort, limit)
+    result = SearchResult(total=len(match), page=request.page, per_page=request.per_page, stage=stage)
+    for docnum in ordered[(request.page - 1) * request.per_page:limit]:
         result.hits.append(to_hit(searcher.stored_fields(docnum), terms))
-    result.facets = facet_counts(results, facet_columns(searcher))
+    result.facets = facet_counts(match, cols)
     if not parsed.empty and stage != "strict":
-        result.suggestion = did_you_mean(searcher, parsed)
+        result.suggestion = did_you_mean(searcher, arrays, parsed)
     return result
-
-
-def query_terms(searcher, main):
-    """The indexed terms the pass asked for, typo expansions included: what highlighting marks
-    where it finds them in a hit's text. (Recording each hit's own matched terms during the
-    search cost a sixth of the search.)"""
-    reader = searcher.reader()
-    # Not Query.existing_terms: whoosh3's loop variable shadows its `fieldname` argument, so
-    # it keeps only the first leaf's field.
-    return list({term for leaf in main.leaves() for term in leaf.expanded_terms(reader)})
 
 
 def to_hit(stored, matched):
@@ -235,15 +140,15 @@ def to_hit(stored, matched):
             "highlights": highlights(stored, matched)}
 
 
-def facet_counts(results, columns):
+def facet_counts(match, cols):
     """{facet: [(value, count)]} over every match (not only the page), most frequent first;
-    price bands in price order. One pass per facet over the matched document numbers."""
-    matched = list(results.docs())
+    price bands in price order."""
     counts = {}
     for name in FACETS:
-        values = columns[name]
-        groups = Counter([values[docnum] for docnum in matched])
-        pairs = [(value, count) for value, count in groups.items() if value not in ("", None)]
+        column = cols[FACET_FIELDS[name]]
+        tally = np.bincount(column.values[match.docs], minlength=len(column.labels)) if len(match) else []
+        pairs = [(label, int(count)) for label, count in zip(column.labels, tally)
+                 if count and label not in ("", None)]
         if name == "price":
             order = [key for key, _, _ in PRICE_BANDS] + ["on-request"]
             pairs.sort(key=lambda pair: order.index(pair[0]) if pair[0] in order else 99)
@@ -253,13 +158,14 @@ def facet_counts(results, columns):
     return counts
 
 
-def did_you_mean(searcher, parsed):
+# -- did you mean ------------------------------------------------------------------------------
+def did_you_mean(searcher, arrays, parsed):
     """The query with unknown words replaced by the closest indexed word (a Latin word within
     two edits, a Chinese word that sounds the same, or pinyin turned into the Chinese word)."""
     reader = searcher.reader()
     changed, parts = False, []
     for unit in parsed.units:
-        replacement = correction(searcher, reader, unit.text) if not unit.alternatives else None
+        replacement = correction(searcher, arrays, reader, unit.text) if not unit.alternatives else None
         changed |= bool(replacement and replacement != unit.text)
         parts.append(replacement or unit.text)
     return ("".join(parts) if all(is_cjk(p) for p in parts) else " ".join(parts)) if changed else None
@@ -270,11 +176,11 @@ def known(reader, word):
     return any(reader.doc_frequency(name, term) for name in ("title", "tags", "summary", "description"))
 
 
-def correction(searcher, reader, word):
+def correction(searcher, arrays, reader, word):
     if known(reader, word):
         return None
     sound = pinyin(word) if is_cjk(word) else word
-    chinese = title_word_sounding(searcher, sound)
+    chinese = title_word_sounding(searcher, arrays, sound)
     if chinese:
         return chinese
     if is_cjk(word) or len(word) < 4:
@@ -283,14 +189,23 @@ def correction(searcher, reader, word):
     return found[0] if found else None
 
 
-def title_word_sounding(searcher, sound):
-    """The most frequent title word whose pinyin is `sound`."""
-    if not sound.isascii() or not sound.isalpha() or searcher.reader().doc_frequency("title_pinyin", sound) == 0:
+def title_word_sounding(searcher, arrays, sound):
+    """The most frequent title word whose pinyin is `sound`, among the 20 best titles for it."""
+    if not sound.isascii() or not sound.isalpha():
         return None
-    hits = searcher.search(Q.Term("title_pinyin", sound), limit=20)
+    match = arrays.term("title_pinyin", sound)
     counts = {}
-    for hit in hits:
-        for word in queries.words_of(hit["title"]):
+    for docnum in top(match.docs, [(match.scores, True)], 20).tolist():
+        for word in queries.words_of(searcher.stored_fields(docnum)["title"]):
             if is_cjk(word) and pinyin(word) == sound:
                 counts[word] = counts.get(word, 0) + 1
     return max(counts, key=counts.get) if counts else None
+
+
+def autocomplete(searcher, parsed, limit):
+    """Titles completing the text: best prefix matches first, then better rated."""
+    arrays = IndexArrays(searcher)
+    match = evaluate(arrays, queries.prefix_query(parsed))
+    ordered = top(match.docs, [(match.scores, True), (columns(arrays)["rating"].values[match.docs], True)], limit * 3)
+    return list(dict.fromkeys(searcher.stored_fields(docnum)["title"] for docnum in ordered.tolist()))[:limit]
+

@@ -1,0 +1,175 @@
+"""Posting arrays and field lengths read from Whoosh segments, cached per process by segment
+id — segments never change, so a commit adds one small segment to read. A term's postings are
+read a block at a time (Whoosh's matcher API would take one Python call per posting), and a
+read-ahead (`warm`) fills the cache for frequent terms after an index is opened."""
+from bisect import bisect_left
+from collections import OrderedDict
+from threading import Lock
+
+import numpy as np
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length
+
+LENGTHS = np.array([byte_to_length(code) or 0 for code in range(256)], dtype=np.float64)
+MAX_CACHED_POSTINGS = 12_000_000  # ≈ 100 MB of int32 document numbers and float32 weights
+SCORED_FIELDS = ("title", "tags", "summary", "description", "provider", "title_pinyin", "bigram", "bigram_title",
+                 "latin")
+
+
+class _PostingCache:
+    """LRU of (segment, field, term) → (local docnums int32, weights float32), bounded by the
+    number of postings held."""
+
+    def __init__(self, limit):
+        self.limit, self.size, self.items, self.lock = limit, 0, OrderedDict(), Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key, value):
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = value
+            self.size += len(value[0])
+            while self.size > self.limit and len(self.items) > 1:
+                _, (docs, _weights) = self.items.popitem(last=False)
+                self.size -= len(docs)
+
+    def clear(self):
+        with self.lock:
+            self.items.clear()
+            self.size = 0
+
+
+posting_cache = _PostingCache(MAX_CACHED_POSTINGS)
+# (index generation, field, term) → (global docnums, BM25F scores): ≈ 60 MB at most
+scored_cache = _PostingCache(MAX_CACHED_POSTINGS // 3)
+_lengths: dict = {}  # (segment, field) → float64 field length per local docnum
+_lengths_lock = Lock()
+
+
+def segment_key(reader):
+    segment = reader.segment()
+    return segment.segment_id() if segment is not None else id(reader)
+
+
+def read_postings(reader, fieldname, btext):
+    """(docnums, weights) of one term in one segment, deleted documents included (the caller
+    masks them), read a block at a time rather than a posting at a time."""
+    try:
+        matcher = reader.postings(fieldname, btext)
+    except TermNotFound:
+        return None
+    matcher = _unwrapped(matcher)
+    ids, weights = [], []
+    if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block") and not matcher._byteids:
+        while matcher.is_active():  # W3LeafMatcher: a block is (delta-coded ids, weights, values)
+            matcher._read_data()
+            deltas, block_weights = matcher._data[0], matcher._data[1]
+            ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)).astype(np.int32))
+            if block_weights is None or isinstance(block_weights, float):
+                weights.append(np.full(len(deltas), 1.0 if block_weights is None else block_weights, np.float32))
+            else:
+                weights.append(np.asarray(block_weights, dtype=np.float32))
+            matcher._next_block()
+    else:  # inlined postings and other matchers: one posting at a time
+        one_ids, one_weights = [], []
+        while matcher.is_active():
+            one_ids.append(matcher.id())
+            one_weights.append(matcher.weight())
+            matcher.next()
+        ids.append(np.asarray(one_ids, dtype=np.int32))
+        weights.append(np.asarray(one_weights, dtype=np.float32))
+    if not ids:
+        return None
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def field_lengths(reader, key, fieldname):
+    """Whoosh's stored (byte-encoded) length of a field per local document number."""
+    with _lengths_lock:
+        cached = _lengths.get((key, fieldname))
+    if cached is not None:
+        return cached
+    count = reader.doc_count_all()
+    codes = np.zeros(count, dtype=np.uint8)
+    column = _length_column(reader, fieldname)
+    if column is not None:
+        raw = _column_bytes(column)
+        if raw is not None:
+            codes[:len(raw)] = np.frombuffer(raw, dtype=np.uint8)[:count]
+        else:
+            codes[:] = np.fromiter((int(value) for value in column), dtype=np.uint8, count=count)
+    lengths = LENGTHS[codes]
+    with _lengths_lock:
+        if len(_lengths) > 512:  # merged-away segments and old generations
+            _lengths.clear()
+        _lengths[(key, fieldname)] = lengths
+    return lengths
+
+
+def _length_column(reader, fieldname):
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+    perdoc = getattr(reader, "_perdoc", None)
+    if perdoc is None or not hasattr(perdoc, "_cached_reader"):
+        return None
+    return perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+
+
+def _column_bytes(column):
+    """The raw bytes of a one-byte-per-document column, or None if it is not that kind."""
+    if getattr(column, "_fixedlen", None) != 1 or not hasattr(column, "_dbfile"):
+        return None
+    return bytes(column._dbfile.get(column._basepos, column._count)) if column._count else b""
+
+
+def move_to(matcher, docnum):
+    """Whoosh's skip_to for a document known to be in the postings: skip whole blocks by their
+    headers, then bisect the block's ids (skip_to steps through them one call at a time)."""
+    if not hasattr(matcher, "_read_ids") or not hasattr(matcher, "_maxid"):
+        matcher.skip_to(docnum)
+        return
+    while matcher.is_active() and matcher.block_max_id() < docnum:
+        matcher._next_block()
+    if matcher._ids is None:
+        matcher._read_ids()
+    matcher._i = bisect_left(matcher._ids, docnum)
+
+
+def _unwrapped(matcher):
+    # Deleted documents are already masked by IndexArrays: read the raw postings.
+    return matcher.child if type(matcher).__name__ == "FilterMatcher" else matcher
+
+
+def warm(searcher, min_docs, fields=SCORED_FIELDS):
+    """Read ahead the posting arrays of every term found in at least `min_docs` documents of
+    a segment, and the field lengths: a freshly opened index otherwise pays ≈1 µs per posting
+    on the first query that touches each frequent term (Lucene calls this a segment warmer).
+    Stops when the posting cache is four-fifths full, so warming never evicts what queries
+    use. Returns the number of terms read."""
+    loaded = 0
+    for reader, _offset in searcher.reader().leaf_readers():
+        key = segment_key(reader)
+        for fieldname in fields:
+            if fieldname not in searcher.schema:
+                continue
+            field_lengths(reader, key, fieldname)
+            for btext in reader.lexicon(fieldname):
+                if posting_cache.size > MAX_CACHED_POSTINGS * 0.8:
+                    return loaded
+                if reader.doc_frequency(fieldname, btext) >= min_docs and posting_cache.get((key, fieldname, btext)) is None:
+                    found = read_postings(reader, fieldname, btext)
+                    if found is not None:
+                        posting_cache.put((key, fieldname, btext), found)
+                        loaded += 1
+    return loaded
+
+
+def generation_key(searcher):
+    return tuple(segment_key(reader) for reader, _offset in searcher.reader().leaf_readers())
