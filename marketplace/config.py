@@ -10,7 +10,7 @@ from pathlib import Path
 ENV_VARS = (
     "DATABASE_URL", "SECRET_KEY", "SEARCH_INDEX_DIR", "UPLOAD_DIR", "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_PUBLISHABLE_KEY", "MAIL_SERVER", "MAIL_PORT", "REDIS_URL",
-    "AUDIT_CHECKPOINT_KEY",
+    "AUDIT_CHECKPOINT_KEY", "SEARCH_WARM_MIN_DOCS",
 )
 
 
@@ -76,6 +76,10 @@ def load_config(instance_path, overrides=None):
         # Signs the ledger's daily checkpoint; production sets its own (without it no checkpoint is signed).
         config["AUDIT_CHECKPOINT_KEY"] = development_secret_key(instance_path, "audit_checkpoint_key")
     config["MAIL_PORT"] = int(config["MAIL_PORT"])
+    try:
+        config["SEARCH_WARM_MIN_DOCS"] = max(0, int(config["SEARCH_WARM_MIN_DOCS"]))
+    except ValueError:
+        raise ConfigError("SEARCH_WARM_MIN_DOCS must be a whole number of listings (0 turns the read-ahead off)")
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
     return config

@@ -88,3 +88,13 @@ def test_concurrent_writers_queue_instead_of_failing(app):
     assert errors == []
     with db.engine.connect() as connection:
         assert connection.execute(text("SELECT n FROM counter")).scalar() == 80
+
+
+def test_search_read_ahead_comes_from_the_environment_and_must_be_a_number(tmp_path, monkeypatch):
+    from marketplace.config import load_config
+
+    monkeypatch.setenv("SEARCH_WARM_MIN_DOCS", "2000")
+    assert load_config(str(tmp_path), {"APP_ENV": "development"})["SEARCH_WARM_MIN_DOCS"] == 2000
+    monkeypatch.setenv("SEARCH_WARM_MIN_DOCS", "many")
+    with pytest.raises(ConfigError, match="SEARCH_WARM_MIN_DOCS must be a whole number"):
+        load_config(str(tmp_path), {"APP_ENV": "development"})

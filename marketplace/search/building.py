@@ -486,13 +486,7 @@ def _write_field(writer, postings, lengths, fmt, codec):
             longest = (lengths[doc] or 0) if lengths is not None else 0
             minlength, maxlength, maxweight = shortest, longest, max(0, top)
             single = stored[0]
-            kept = [vbytes] if vbytes else []
-            if fixed is None or fixed < 0:
-                kept = tuple(kept)
-            elif fixed == 0:
-                kept = None
-            else:
-                kept = emptybytes.join(kept)
+            kept = _mini_values([vbytes] if vbytes else [], fixed)
             data = dumps(((doc,), None if single == 1.0 else single, kept), 2)
             level = compression if len(data) >= COMPRESSION_MIN_SIZE else 0
             if level:
@@ -528,13 +522,7 @@ def _write_field(writer, postings, lengths, fmt, codec):
                     weights = floats[0]
                 else:
                     weights = tuple(floats)
-                kept = [vbytes for _, vbytes in chunk if vbytes]
-                if fixed is None or fixed < 0:
-                    kept = tuple(kept)
-                elif fixed == 0:
-                    kept = None
-                else:
-                    kept = emptybytes.join(kept)
+                kept = _mini_values([vbytes for _, vbytes in chunk if vbytes], fixed)
                 data = dumps((tuple(map(sub, ids, [0] + ids[:-1])), weights, kept), 2)
                 level = compression if len(data) >= COMPRESSION_MIN_SIZE else 0
                 if level:
@@ -561,6 +549,13 @@ def _write_field(writer, postings, lengths, fmt, codec):
             raise ValueError(f"term keys must increase: {table.lastkey!r}..{key!r}")
         table.dbfile.write(emptybytes.join(rows))
         table.lastkey = key
+
+
+def _mini_values(values, fixed):
+    """A block's values as W3PostingsWriter._mini_values stores them (fixed: the format's size)."""
+    if fixed is None or fixed < 0:
+        return tuple(values)
+    return None if fixed == 0 else emptybytes.join(values)
 
 
 def _write_field_whoosh(writer, postings, lengths, blocklimit):
