@@ -11,7 +11,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 LENGTHS = np.array([byte_to_length(code) or 0 for code in range(256)], dtype=np.float64)
-MAX_CACHED_POSTINGS = 12_000_000  # ≈ 100 MB of int32 document numbers and float32 weights
+MAX_CACHED_POSTINGS = 24_000_000  # ≈ 200 MB of int32 document numbers and float32 weights
 SCORED_FIELDS = ("title", "tags", "summary", "description", "provider", "title_pinyin", "bigram", "bigram_title",
                  "latin")
 
@@ -47,7 +47,7 @@ class _PostingCache:
 
 
 posting_cache = _PostingCache(MAX_CACHED_POSTINGS)
-# (index generation, field, term) → (global docnums, BM25F scores): ≈ 60 MB at most
+# (index generation, field, term) → (global docnums int64, BM25F scores float64): ≈ 130 MB at most
 scored_cache = _PostingCache(MAX_CACHED_POSTINGS // 3)
 _lengths: dict = {}  # (segment, field) → float64 field length per local docnum
 _lengths_lock = Lock()
