@@ -212,11 +212,10 @@ class WhooshBackend:
 
     @contextmanager
     def reading(self):
-        """A searcher on the live index, reused between searches: opening one copies the
-        segment files into memory (Whoosh's BufferFile), which at 100,000 listings costs more
-        than a search. Searchers are taken from an idle pool (one per concurrent search) and
-        returned after; a commit, a swap or forget() retires them. Unreadable index files
-        raise IndexUnavailable, so callers fall back instead of failing."""
+        """A searcher on the live index, reused between searches (opening one reads the table
+        of contents and opens every segment file). Searchers are taken from an idle pool (one
+        per concurrent search) and returned after; a commit, a swap or forget() retires them.
+        Unreadable index files raise IndexUnavailable, so callers fall back instead of failing."""
         live = os.path.realpath(self.path)
         searcher = _idle.take(live)
         if searcher is None:

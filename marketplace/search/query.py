@@ -151,10 +151,9 @@ def fuzzy_unit(unit):
     return Q.Or(options)
 
 
-def fuzzy(parsed, loose=True):
-    count = len(parsed.units)
-    minmatch = 1 if loose or count <= 2 else math.ceil(count * 0.5)
-    return Q.Or([fuzzy_unit(u) for u in parsed.units], minmatch=minmatch)
+def fuzzy(parsed):
+    """Any unit, typo-tolerant (this pass only runs when the others found too little)."""
+    return Q.Or([fuzzy_unit(u) for u in parsed.units])
 
 
 def safety_net(parsed):
