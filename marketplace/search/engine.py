@@ -15,7 +15,7 @@ import numpy as np
 from whoosh import query as Q
 
 from marketplace.search import postings
-from marketplace.search.postings import _unwrapped, field_lengths, move_to, read_postings, segment_key
+from marketplace.search.postings import _unwrapped, cached_postings, field_lengths, move_to, segment_key
 
 K1, B = 1.2, 0.75  # Whoosh's BM25F defaults
 SPARSE_RATIO = 8  # unions smaller than 1/8 of the index are merged sparse, larger ones dense
@@ -55,7 +55,6 @@ class IndexArrays:
         # Deletions only grow within a segment, so their count identifies its deleted set.
         self.generation = tuple((key, reader.doc_count_all() - reader.doc_count()) for reader, _, key in self.leaves)
         self.terms_seen = set()  # (field, text) of every term that matched something: for highlights
-        self._term_cache = {}
 
     def all(self):
         docs = np.flatnonzero(self.alive)
@@ -63,12 +62,6 @@ class IndexArrays:
 
     def term(self, fieldname, text, boost=1.0):
         """Documents holding the term, scored by BM25F (unscorable fields: the weight)."""
-        key = (fieldname, text, boost)
-        if key not in self._term_cache:
-            self._term_cache[key] = self._term(fieldname, text, boost)
-        return self._term_cache[key]
-
-    def _term(self, fieldname, text, boost):
         if fieldname not in self.schema or self.size == 0:
             return EMPTY
         field = self.schema[fieldname]
@@ -86,12 +79,9 @@ class IndexArrays:
     def _scored_term(self, field, fieldname, btext):
         docs, scores = [], []
         for reader, offset, key in self.leaves:
-            found = postings.posting_cache.get((key, fieldname, btext))
+            found = cached_postings(reader, key, fieldname, btext)
             if found is None:
-                found = read_postings(reader, fieldname, btext)
-                if found is None:
-                    continue
-                postings.posting_cache.put((key, fieldname, btext), found)
+                continue
             local, weights = found
             weights = weights.astype(np.float64)
             if field.scorable:

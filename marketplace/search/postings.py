@@ -7,6 +7,7 @@ from collections import OrderedDict
 from threading import Lock
 
 import numpy as np
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
@@ -56,6 +57,17 @@ _lengths_lock = Lock()
 def segment_key(reader):
     segment = reader.segment()
     return segment.segment_id() if segment is not None else id(reader)
+
+
+def cached_postings(reader, key, fieldname, btext):
+    """(docnums, weights) of one term in the segment `key`, from the cache or read into it;
+    None when the segment does not hold the term."""
+    found = posting_cache.get((key, fieldname, btext))
+    if found is None:
+        found = read_postings(reader, fieldname, btext)
+        if found is not None:
+            posting_cache.put((key, fieldname, btext), found)
+    return found
 
 
 def read_postings(reader, fieldname, btext):
@@ -144,7 +156,7 @@ def move_to(matcher, docnum):
 
 def _unwrapped(matcher):
     # Deleted documents are already masked by IndexArrays: read the raw postings.
-    return matcher.child if type(matcher).__name__ == "FilterMatcher" else matcher
+    return matcher.child if isinstance(matcher, FilterMatcher) else matcher
 
 
 def warm(searcher, min_docs, fields=SCORED_FIELDS):
@@ -164,10 +176,7 @@ def warm(searcher, min_docs, fields=SCORED_FIELDS):
                 if posting_cache.size > MAX_CACHED_POSTINGS * 0.8:
                     return loaded
                 if reader.doc_frequency(fieldname, btext) >= min_docs and posting_cache.get((key, fieldname, btext)) is None:
-                    found = read_postings(reader, fieldname, btext)
-                    if found is not None:
-                        posting_cache.put((key, fieldname, btext), found)
-                        loaded += 1
+                    loaded += cached_postings(reader, key, fieldname, btext) is not None
     return loaded
 
 

@@ -69,6 +69,15 @@ def phrase_bonus(arrays, bonus, window, base, ties, limit):
     best = base + bound
     extra, found, pending = np.zeros(len(window)), [], []  # found: min-heap of the best `limit` keys
     key = lambda position, score: (score, *ties[position].tolist())  # noqa: E731
+
+    def check_pending():
+        if pending:
+            positions = np.array(pending)
+            extra[positions] = values_for(window[positions], evaluate(arrays, bonus, within=np.sort(window[positions])))
+            for position in pending:
+                keep_best(found, key(position, base[position] + extra[position]), limit)
+            pending.clear()
+
     for position in np.lexsort((ties[:, 2], ties[:, 1], ties[:, 0], best))[::-1].tolist():
         if len(found) >= limit and key(position, best[position]) < found[0]:
             break
@@ -77,21 +86,9 @@ def phrase_bonus(arrays, bonus, window, base, ties, limit):
             continue
         pending.append(position)
         if len(pending) >= limit:
-            check(arrays, bonus, window, (base, extra, pending, found, key), limit)
-    check(arrays, bonus, window, (base, extra, pending, found, key), limit)
+            check_pending()
+    check_pending()
     return extra
-
-
-def check(arrays, bonus, window, state, limit):
-    """Score the phrase bonus of the pending window positions exactly."""
-    base, extra, pending, found, key = state
-    if not pending:
-        return
-    positions = np.array(pending)
-    extra[positions] = values_for(window[positions], evaluate(arrays, bonus, within=np.sort(window[positions])))
-    for position in pending:
-        keep_best(found, key(position, base[position] + extra[position]), limit)
-    pending.clear()
 
 
 def keep_best(heap, value, size):

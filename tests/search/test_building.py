@@ -103,23 +103,21 @@ def test_parallel_rebuild_indexes_the_same_in_two_segments(tmp_path, expected, p
     assert not [name for name in os.listdir(os.path.realpath(backend.path)) if not name.startswith(("MAIN_", "_MAIN_"))]
 
 
-def test_a_worker_that_cannot_start_is_replaced_by_this_process(tmp_path, expected, parallel, monkeypatch, caplog):
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+@pytest.mark.parametrize("failure, logged", [
+    ("cannot start", "building its part in this process"),
+    ("dies", "worker broke"),
+])
+def test_a_worker_that_fails_is_replaced_by_this_process(tmp_path, expected, parallel, monkeypatch, caplog,
+                                                        failure, logged):
+    if failure == "cannot start":
+        monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    else:
+        monkeypatch.setattr(building, "_BOOTSTRAP", "import sys; sys.stdin.readline(); sys.exit('worker broke')")
     docs = catalogue()
     backend = WhooshBackend(str(tmp_path / "index"))
     with caplog.at_level(logging.WARNING, logger="marketplace.search.building"):
         assert backend.rebuild(docs) == len(docs)
-    assert "building its part in this process" in caplog.text
-    assert contents(backend.open()) == expected
-
-
-def test_a_worker_that_dies_is_replaced_by_this_process(tmp_path, expected, parallel, monkeypatch, caplog):
-    monkeypatch.setattr(building, "_BOOTSTRAP", "import sys; sys.stdin.readline(); sys.exit('worker broke')")
-    docs = catalogue()
-    backend = WhooshBackend(str(tmp_path / "index"))
-    with caplog.at_level(logging.WARNING, logger="marketplace.search.building"):
-        assert backend.rebuild(docs) == len(docs)
-    assert "worker broke" in caplog.text
+    assert logged in caplog.text
     assert contents(backend.open()) == expected
 
 
