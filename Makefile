@@ -10,17 +10,21 @@ MO_FILES := $(PO_FILES:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations extract-messages migrate seed clean
+.PHONY: run test install system-deps translations extract-messages migrate seed clean
 
 run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) seed demo --if-empty
 	scripts/run_demo.sh $(HOST) $(PORT)
 
-test: install translations
+test: system-deps install translations
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
+
+# Chromium, a CJK font and the PostgreSQL tools: installed through apt when root, else the command is shown.
+system-deps:
+	scripts/system_deps.sh
 
 $(STAMP): setup.cfg pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)

@@ -67,3 +67,4 @@ def register_commands(app):
 def configure_logging(app):
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("stripe").setLevel(logging.WARNING)  # one INFO line per API call otherwise

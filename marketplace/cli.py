@@ -47,8 +47,11 @@ def seed_demo(if_empty):
     if if_empty and not seed.database_is_empty():
         click.echo("The database already has data: demo data not loaded again.")
     else:
+        from marketplace.search.indexer import rebuild
+
         seed.seed_demo()
         db.session.commit()
+        rebuild(reason="seed demo")  # the demo catalogue is searchable at once
     click.echo(f"Demo logins (password for all: {seed.DEMO_PASSWORD}):")
     for role, email, label in seed.demo_logins():
         click.echo(f"  {role:<10} {email:<26} {label}")

@@ -10,7 +10,7 @@ from pathlib import Path
 ENV_VARS = (
     "DATABASE_URL", "SECRET_KEY", "SEARCH_INDEX_DIR", "UPLOAD_DIR", "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_PUBLISHABLE_KEY", "MAIL_SERVER", "MAIL_PORT", "REDIS_URL",
-    "AUDIT_CHECKPOINT_KEY", "SEARCH_WARM_MIN_DOCS",
+    "AUDIT_CHECKPOINT_KEY", "SEARCH_WARM_MIN_DOCS", "SEARCH_REPLICA",
 )
 
 
@@ -26,6 +26,7 @@ def defaults(instance_path):
         # After a web process opens a new index generation it reads ahead, in the background,
         # the posting arrays of terms found in at least this many listings (0: never).
         "SEARCH_WARM_MIN_DOCS": 500,
+        "SEARCH_REPLICA": "",  # this host's index in the outbox log; empty: host name + index directory
         "UPLOAD_DIR": os.path.join(instance_path, "uploads"),
         "STRIPE_SECRET_KEY": "",
         "STRIPE_WEBHOOK_SECRET": "",

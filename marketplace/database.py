@@ -1,9 +1,15 @@
 """Engine behaviour per backend and column types shared by every feature."""
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import BigInteger, DateTime, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
+
+# Execution option for a read-only connection that needs one consistent snapshot without the
+# write lock (SQLite: a deferred BEGIN; WAL gives the reader its snapshot at the first read).
+SNAPSHOT_READ = "snapshot_read"
 
 
 def utcnow():
@@ -48,4 +54,35 @@ def configure_sqlite(engine: Engine):
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = connection.get_execution_options().get(SNAPSHOT_READ)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def snapshot_connection(engine: Engine):
+    """A connection whose next transaction reads one consistent snapshot of the database and
+    writes nothing: REPEATABLE READ, read-only on PostgreSQL; a deferred BEGIN on SQLite (WAL),
+    so writers are not locked out while a long read runs."""
+    connection = engine.connect()
+    if engine.dialect.name == "postgresql":
+        return connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    return connection.execution_options(**{SNAPSHOT_READ: True})
+
+
+class current_txid(FunctionElement):
+    """The writing transaction's id as a number: ordering rows by it (then by id) is an order in
+    which no row can still appear behind one already read, once every transaction below the
+    reader's horizon has ended (see search/outbox_log.py). SQLite runs one writer at a time, so
+    ids alone are that order there and this is 0."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(current_txid)
+def _txid_default(element, compiler, **kw):
+    return "0"
+
+
+@compiles(current_txid, "postgresql")
+def _txid_postgresql(element, compiler, **kw):
+    return "(pg_current_xact_id()::text::bigint)"

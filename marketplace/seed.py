@@ -50,9 +50,6 @@ def seed_demo():
     db.session.flush()
     seed_vouchers(admin)
     seed_catalog(admin)
-    from marketplace.search.indexer import rebuild
-
-    rebuild(reason="seed demo")  # the demo catalogue is searchable at once
 
 
 def ensure_organisation(kind, status, name, code, representative, contact):

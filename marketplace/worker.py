@@ -43,7 +43,13 @@ def sync_search():
     return sync()
 
 
-JOBS.append(("search outbox", 2, sync_search))
+def prune_search_outbox():
+    from marketplace.search.indexer import prune_outbox
+
+    return prune_outbox()
+
+
+JOBS += [("search outbox", 2, sync_search), ("search outbox pruning", 3600, prune_search_outbox)]
 
 
 def order_timeouts():
@@ -62,6 +68,14 @@ def expire_ledger_holds():
 JOBS += [("order timeouts", 60, order_timeouts), ("ledger hold expiry", 3600, expire_ledger_holds)]
 
 
+def did_something(result):
+    if isinstance(result, dict):
+        return any(result.values())
+    if isinstance(result, tuple):
+        return any(result)
+    return bool(result)
+
+
 def run_due(last_run, now):
     for name, interval, job in JOBS:
         if now - last_run.get(name, float("-inf")) < interval:
@@ -69,7 +83,8 @@ def run_due(last_run, now):
         last_run[name] = now
         try:
             result = run_in_transaction(db.session, job)
-            log.info("worker job %s: %s", name, result)
+            # A job that found nothing to do is not news every two seconds.
+            log.log(logging.INFO if did_something(result) else logging.DEBUG, "worker job %s: %s", name, result)
         except Exception:  # keep the loop alive; the failure is logged with its traceback
             log.exception("worker job %s failed", name)
 

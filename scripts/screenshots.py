@@ -86,6 +86,9 @@ def build_app(folder, stripe_api_base):
         upgrade(directory="migrations")
         seed_demo()
         db.session.commit()
+        from marketplace.search.indexer import rebuild
+
+        rebuild(reason="seed demo")
     return app
 
 

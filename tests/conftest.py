@@ -16,6 +16,18 @@ pytest_plugins = ["tests.vouchers.fixtures", "tests.payments.fixtures"]
 
 PASSWORD = "test-pass-123"
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without Chromium every browser test would fail with the same traceback: stop at once
+    instead and say how to install it (`make test` installs it itself when run as root)."""
+    import os
+
+    if any(item.get_closest_marker("browser") for item in items) and not os.path.exists(CHROMIUM):
+        pytest.exit(f"The browser tests need Chromium at {CHROMIUM} and a CJK font. Install them with:\n"
+                    "  sudo scripts/system_deps.sh\n(or deselect them: make test PYTEST_ARGS='-m \"not browser\"')",
+                    returncode=4)
 
 
 class CSRFClient(FlaskClient):

@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, Date, Forei
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.auth.models import enum_values
-from marketplace.database import UTCDateTime, utcnow
+from marketplace.database import UTCDateTime, current_txid, utcnow
 from marketplace.extensions import db
 from marketplace.i18n import N_
 
@@ -288,17 +288,18 @@ class OutboxAction(enum.StrEnum):
 
 
 class SearchOutbox(db.Model):
-    """Written in the same transaction as every listing change; the search indexer (issue 6)
-    re-reads the listing for each row and marks the row processed. The listing is the truth."""
+    """Written in the same transaction as every listing change: a log that each host's indexer
+    reads from its own position, kept with its index (marketplace/search/outbox_log.py), and
+    that is pruned once every live host has passed a row. The listing is the truth."""
 
     __tablename__ = "search_outbox"
     __table_args__ = (
         CheckConstraint(f"action IN ({enum_values(OutboxAction)})", name="action"),
-        Index("ix_search_outbox_pending", "processed_at", "id"),
+        Index("ix_search_outbox_log", "txid", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    txid: Mapped[int] = mapped_column(BigInteger, default=current_txid())
     listing_id: Mapped[int] = mapped_column(Integer, index=True)
     action: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
-    processed_at: Mapped[object | None] = mapped_column(UTCDateTime)

@@ -1,8 +1,10 @@
 """The search outbox: one row per listing change, written in the same transaction as the change.
 
-Contract for the indexer (issue 6): process rows in id order; for each, re-read the listing and
-index its published revision if `status == 'published'`, otherwise remove it from the index; then
-set `processed_at`. `action` says what happened but the listing row is the truth.
+Contract for each host's indexer: read the rows after its own position in log order (the writing
+transaction's id, then the row id: marketplace/search/outbox_log.py); for each, re-read the
+listing and index its published revision if it may be found, otherwise remove it from the index;
+commit the index together with the new position. `action` says what happened; the listing row is
+the truth.
 """
 from marketplace.catalog.models import OutboxAction, SearchOutbox
 from marketplace.extensions import db

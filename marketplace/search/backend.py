@@ -4,9 +4,11 @@ Readers open a searcher on the live index generation; only the indexer writes (o
 under a file lock), and `rebuild` builds a new directory beside the live one and swaps a
 symlink atomically, so readers always see a complete index."""
 import gc
+import json
 import logging
 import os
 import pickle
+import re
 import shutil
 import struct
 import threading
@@ -33,6 +35,8 @@ FACETS = ("category", "price", "voucher", "city", "verified")
 SORTS = ("relevance", "price_asc", "price_desc", "newest", "rating")
 ENOUGH = 3  # fewer hits than this from the strict pass → relaxed, then typo-tolerant pass
 NO_PRICE = 10**15
+POSITION_FILE = "outbox_position_{}.json"  # per index generation (table of contents number)
+POSITION_PATTERN = re.compile(r"outbox_position_(\d+)\.json")
 
 
 class IndexUnavailable(Exception):
@@ -277,12 +281,41 @@ class WhooshBackend:
         with self.reading() as searcher:
             return autocomplete(searcher, parsed, limit)
 
+    # -- the outbox position committed with each generation (search/outbox_log.py) -----------
+    def position(self):
+        """The outbox position stored with the live generation; None if it has none."""
+        from marketplace.search.outbox_log import Position
+
+        directory = os.path.realpath(self.path)
+        generation = self.open().latest_generation()
+        try:
+            with open(os.path.join(directory, POSITION_FILE.format(generation)), encoding="utf-8") as handle:
+                return Position.from_dict(json.load(handle))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    @staticmethod
+    def write_position(directory, generation, position):
+        """Written before the table of contents of `generation` is: a reader that sees that
+        generation sees its position (a file left by a failed commit is overwritten by the
+        next one, which gets the same generation number)."""
+        path = os.path.join(directory, POSITION_FILE.format(generation))
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
+            json.dump(position.as_dict(), handle)
+        os.replace(path + ".tmp", path)
+        for name in os.listdir(directory):
+            match = POSITION_PATTERN.fullmatch(name)
+            if match and int(match.group(1)) < generation - 1:  # the previous one may still be read
+                os.remove(os.path.join(directory, name))
+
     # -- writing (the indexer only) ---------------------------------------------------------
-    def apply(self, documents, deleted_ids):
-        """Add or replace documents and delete ids, in one commit."""
+    def apply(self, documents, deleted_ids, position=None):
+        """Add or replace documents and delete ids, in one commit that also records `position`."""
         ix = self.open()
         writer = ix.writer(timeout=30)
         try:
+            if position is not None:
+                self.write_position(os.path.realpath(self.path), writer.generation, position)
             for listing_id in deleted_ids:
                 writer.delete_by_term("id", str(listing_id))
             for doc in documents:
@@ -299,8 +332,9 @@ class WhooshBackend:
     def delete(self, listing_ids):
         self.apply([], listing_ids)
 
-    def rebuild(self, documents, progress=None):
-        """Build a new generation beside the live one from `documents`, then swap it in."""
+    def rebuild(self, documents, progress=None, position=None):
+        """Build a new generation beside the live one from `documents` (covering the outbox up to
+        `position`), then swap it in."""
         parent, base = os.path.split(self.path)
         os.makedirs(parent, exist_ok=True)
         target = os.path.join(parent, f".{base}.{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}")
@@ -309,6 +343,8 @@ class WhooshBackend:
 
         try:  # the terms of Whoosh's writer, built faster, in parallel for large catalogues
             count = build(target, schema(), documents, progress)
+            if position is not None:
+                self.write_position(target, FileStorage(target).open_index().latest_generation(), position)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise

@@ -25,26 +25,27 @@ def indexable():
                    ProviderProfile.status == AdmissionStatus.ADMITTED))
 
 
-def ratings(listing_ids):
+def ratings(listing_ids, session=None):
     """{listing id: average review rating 1–5} for the listings that have reviews (others rate 0,
     so ties fall through to recency). A new review writes a search-outbox row for its listing."""
     from sqlalchemy import func
 
     from marketplace.orders.models import Review
 
+    session = session or db.session
     found = {}
     ids = list(listing_ids)
     for start in range(0, len(ids), 1000):
-        found.update(db.session.execute(select(Review.listing_id, func.avg(Review.rating)).where(
+        found.update(session.execute(select(Review.listing_id, func.avg(Review.rating)).where(
             Review.listing_id.in_(ids[start:start + 1000])).group_by(Review.listing_id)).all())
     return {listing_id: float(average) for listing_id, average in found.items()}
 
 
-def verified_profiles(profile_ids):
+def verified_profiles(profile_ids, session=None):
     """Profiles holding at least one qualification (CNAS, CMA, patent-agency licence …) valid today."""
     if not profile_ids:
         return set()
-    return set(db.session.scalars(select(Qualification.profile_id).where(
+    return set((session or db.session).scalars(select(Qualification.profile_id).where(
         Qualification.profile_id.in_(profile_ids), Qualification.valid_until >= today())))
 
 
@@ -59,10 +60,10 @@ def to_document(listing, revision, organisation, profile, slug, parent_slug, rat
     }
 
 
-def documents(rows):
+def documents(rows, session=None):
     rows = list(rows)
-    rated = ratings([row[0].id for row in rows])
-    verified = verified_profiles({row[3].id for row in rows})
+    rated = ratings([row[0].id for row in rows], session)
+    verified = verified_profiles({row[3].id for row in rows}, session)
     return [to_document(*row, rated.get(row[0].id, 0.0), row[3].id in verified) for row in rows]
 
 
@@ -73,21 +74,22 @@ def documents_for(listing_ids):
     return found, [listing_id for listing_id in listing_ids if listing_id not in present]
 
 
-def all_documents():
-    """Every document, read in id order in batches (for a full rebuild)."""
+def all_documents(session):
+    """Every document, read in id order in batches (for a full rebuild from the snapshot that
+    `session` reads)."""
     last = 0
     while True:
-        rows = db.session.execute(indexable().where(Listing.id > last).order_by(Listing.id).limit(BATCH)).all()
+        rows = session.execute(indexable().where(Listing.id > last).order_by(Listing.id).limit(BATCH)).all()
         if not rows:
             return
-        yield from documents(rows)
+        yield from documents(rows, session)
         last = rows[-1][0].id
-        db.session.expire_all()
+        session.expunge_all()
 
 
-def count_indexable():
+def count_indexable(session):
     from sqlalchemy import func
 
-    return db.session.scalar(select(func.count()).select_from(indexable().subquery()))
+    return session.scalar(select(func.count()).select_from(indexable().subquery()))
 
 

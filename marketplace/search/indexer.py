@@ -1,22 +1,25 @@
-"""The one indexer of a host: applies the catalogue's search outbox in batches, rebuilds the
-index beside the live one and swaps it in, and repairs a missing or corrupt index.
+"""The one indexer of a host: follows the catalogue's search outbox from the position stored with
+its index, rebuilds the index beside the live one from one database snapshot and swaps it in,
+and repairs a missing, corrupt or position-less index.
 
 Only this module writes the index, always under an exclusive file lock beside it; web requests
-only read. The outbox contract is in marketplace/catalog/outbox.py."""
+only read. Every host has its own index (a replica) and position: search/outbox_log.py."""
 import fcntl
 import json
 import logging
 import os
+import socket
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
-from marketplace.catalog.models import SearchOutbox
-from marketplace.database import utcnow
+from marketplace.database import snapshot_connection, utcnow
 from marketplace.extensions import db
-from marketplace.search import documents
+from marketplace.ledger import run_in_transaction
+from marketplace.search import documents, outbox_log
 from marketplace.search.backend import IndexUnavailable, WhooshBackend
 
 log = logging.getLogger(__name__)
@@ -68,83 +71,123 @@ def write_status(**changes):
     os.replace(temporary, status_path())
 
 
-def pending_count():
-    return db.session.scalar(select(func.count()).select_from(SearchOutbox).where(SearchOutbox.processed_at.is_(None)))
+def replica_name():
+    """This host's index replica: SEARCH_REPLICA, or the host name and the index directory."""
+    config = current_app.config
+    return config.get("SEARCH_REPLICA") or f"{socket.gethostname()}:{os.path.abspath(config['SEARCH_INDEX_DIR'])}"
 
 
 def rebuild(progress=None, reason=None):
-    """Build a complete new index from the database and swap it in. Outbox rows written while
-    it runs stay pending (sync waits on the lock) and are applied afterwards. Returns the count."""
+    """Build a complete new index from one database snapshot and swap it in, together with the
+    outbox position that snapshot covers: rows up to it are never applied again, rows written
+    while it runs are applied by the next sync. Returns the count. Commits the session first."""
     with indexer_lock():
         return _rebuild(progress, reason)
 
 
 def _rebuild(progress, reason):
-    started = time.monotonic()
-    total = documents.count_indexable()
-    if progress:
-        progress.total = total
-    count = backend().rebuild(documents.all_documents(), progress=progress)
-    write_status(last_rebuild_at=utcnow().isoformat(), last_rebuild_seconds=round(time.monotonic() - started, 2),
+    started, name = time.monotonic(), replica_name()
+    db.session.commit()  # the snapshot below sees what the caller wrote
+    run_in_transaction(db.session, lambda: outbox_log.report(db.session, name, outbox_log.START))  # hold pruning back
+    with snapshot_connection(db.engine) as connection, connection.begin(), Session(bind=connection) as snapshot:
+        position = outbox_log.snapshot_position(snapshot)
+        if progress:
+            progress.total = documents.count_indexable(snapshot)
+        count = backend().rebuild(documents.all_documents(snapshot), progress=progress, position=position)
+    run_in_transaction(db.session, lambda: outbox_log.report(db.session, name, position, documents=count))
+    seconds = round(time.monotonic() - started, 2)
+    write_status(last_rebuild_at=utcnow().isoformat(), last_rebuild_seconds=seconds,
                  last_rebuild_reason=reason or "requested", documents=count)
-    log.info("search index rebuilt: %d listings in %.1f s", count, time.monotonic() - started)
+    log.info("search index rebuilt: %d listings in %.1f s, outbox position %s", count, seconds, position)
     return count
 
 
-def ensure_index():
-    """Rebuild the index if it is missing or cannot be read (the caller holds the lock).
-    Returns the reason when it rebuilt, else None."""
+def unusable_reason(registered=True):
+    """Why this host's index must be rebuilt before it can follow the outbox, or None. With
+    `registered`, also marks the replica alive and requires that pruning has not dropped it."""
     try:
-        backend().doc_count()
-        return None
+        position = backend().position()
     except IndexUnavailable as error:
-        reason = str(error)
+        return str(error)
+    if position is None:
+        return "the index records no outbox position"
+    if registered and not run_in_transaction(db.session, lambda: outbox_log.heartbeat(db.session, replica_name())):
+        return "this replica was not registered (new, or dropped after being away): outbox rows may be gone"
+    return None
+
+
+def ensure_index():
+    """Rebuild the index if it is missing, unreadable or cannot follow the outbox (the caller
+    holds the lock). Returns the reason when it rebuilt, else None."""
+    reason = unusable_reason()
+    if reason is None:
+        return None
     log.warning("search index unusable, rebuilding from the database: %s", reason)
     write_status(auto_rebuilt_at=utcnow().isoformat(), auto_rebuild_reason=reason)
     _rebuild(None, reason)
     return reason
 
 
-def sync(batch_size=BATCH_SIZE, max_batches=None, blocking=False):
-    """Apply pending outbox rows in batches (id order); returns how many rows were applied.
-    Returns 0 without waiting when another process is indexing, unless blocking."""
+def sync(batch_size=BATCH_SIZE, max_batches=None, blocking=False, repair=True):
+    """Apply the outbox rows after this index's position, in batches; returns how many rows
+    were applied. Returns 0 without waiting when another process is indexing, unless blocking.
+    Without `repair`, an index that needs a rebuild is left to the worker (0 is returned)."""
     try:
         with indexer_lock(blocking=blocking):
-            ensure_index()
+            if repair:
+                ensure_index()
+            elif unusable_reason(registered=False):
+                log.warning("search index needs a rebuild; the worker or `flask search sync` does it")
+                return 0
             applied = batches = 0
+            position = backend().position()
             while max_batches is None or batches < max_batches:
-                done = apply_batch(batch_size)
+                done, position = apply_batch(batch_size, position)
                 if not done:
                     break
                 applied, batches = applied + done, batches + 1
             if applied:
+                run_in_transaction(db.session, lambda: outbox_log.report(db.session, replica_name(), position))
                 write_status(last_sync_at=utcnow().isoformat())
             return applied
     except IndexerBusy:
         return 0
 
 
-def apply_batch(batch_size):
-    rows = db.session.execute(select(SearchOutbox.id, SearchOutbox.listing_id)
-                              .where(SearchOutbox.processed_at.is_(None))
-                              .order_by(SearchOutbox.id).limit(batch_size)).all()
+def apply_batch(batch_size, position):
+    """Apply the next rows after `position`; returns (rows applied, the new position)."""
+    rows = outbox_log.next_rows(db.session, position, batch_size)
+    if rows:
+        listing_ids = list(dict.fromkeys(row.listing_id for row in rows))
+        docs, gone = documents.documents_for(listing_ids)
+    db.session.rollback()  # no database lock is held while the index commits
     if not rows:
-        db.session.rollback()
-        return 0
-    listing_ids = list(dict.fromkeys(listing_id for _, listing_id in rows))
-    docs, gone = documents.documents_for(listing_ids)
-    backend().apply(docs, gone)
-    # Marked after the index commit: a crash in between applies the rows again, harmlessly.
-    db.session.execute(update(SearchOutbox).where(SearchOutbox.id.in_([row_id for row_id, _ in rows]))
-                       .values(processed_at=utcnow()))
-    db.session.commit()
-    return len(rows)
+        return 0, position
+    position = outbox_log.Position(rows[-1].txid, rows[-1].id)
+    backend().apply(docs, gone, position)  # the position is committed with the index
+    return len(rows), position
+
+
+def lag():
+    """Outbox rows this host's index has not applied yet (None when it records no position)."""
+    try:
+        position = backend().position()
+    except IndexUnavailable:
+        return None
+    return None if position is None else outbox_log.lag(db.session, position)
+
+
+def prune_outbox(dead_after_days=7):
+    """Delete outbox rows every live replica has applied (a replica not seen for
+    `dead_after_days` counts as gone: it rebuilds when it comes back)."""
+    return outbox_log.prune(db.session, utcnow() - timedelta(days=dead_after_days))
 
 
 def index_status():
     """What the admin pages show: health, document count, pending outbox rows, last runs."""
-    status = {"healthy": True, "documents": None, "error": None, **read_status(),
-              "pending": pending_count(), "path": current_app.config["SEARCH_INDEX_DIR"]}
+    status = {"healthy": True, "documents": None, "error": None, **read_status(), "pending": lag(),
+              "path": current_app.config["SEARCH_INDEX_DIR"], "replica": replica_name(),
+              "replicas": outbox_log.replicas(db.session)}
     try:
         status["documents"] = backend().doc_count()
     except IndexUnavailable as error:

@@ -1,5 +1,5 @@
 """Synonym groups expanded at query time, edited by admins (seeded by the search migration)."""
-from sqlalchemy import String
+from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.database import UTCDateTime, utcnow
@@ -36,3 +36,17 @@ def split_terms(text):
             seen.add(term.lower())
             terms.append(term)
     return terms
+
+
+class SearchReplica(db.Model):
+    """A host's search index as its indexer last reported it: its position in the outbox log
+    (the copy that counts is committed with the index itself) and when it was last seen. The
+    admin search page shows every replica's lag; pruning keeps every row a live replica needs."""
+
+    __tablename__ = "search_replicas"
+
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    position_txid: Mapped[int] = mapped_column(BigInteger)
+    position_id: Mapped[int] = mapped_column(BigInteger)
+    documents: Mapped[int | None] = mapped_column(Integer)
+    seen_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)

@@ -117,19 +117,26 @@ def yuan(fen):
     return None if fen is None else (f"{fen // 100}" if fen % 100 == 0 else f"{fen / 100:.2f}")
 
 
+AFTER_REQUEST_BATCH = 50  # outbox rows one request may apply (a few tens of ms at most)
+
+
 @bp.after_app_request
 def sync_after_request(response):
-    """Development: apply the search outbox right after each request, so changes show at once.
-    Tests and production leave this off (the worker and `search sync` do it)."""
+    """Development: apply one small batch of the search outbox after each request, so an edit
+    shows at once without making any request wait for a backlog (after a catalogue import the
+    worker or `flask search sync` applies the rest, or `search reindex` rebuilds). Never
+    rebuilds here. Tests and production leave this off."""
     config = current_app.config
     enabled = config.get("SEARCH_SYNC_AFTER_REQUEST")
     if enabled is None:
         enabled = config.get("APP_ENV") == "development" and not current_app.testing
     if enabled and response.status_code < 400 and not request.path.startswith("/static/"):
-        from marketplace.search.indexer import sync
+        from marketplace.search.indexer import lag, sync
 
         try:
-            sync()
+            if sync(batch_size=AFTER_REQUEST_BATCH, max_batches=1, repair=False) == AFTER_REQUEST_BATCH:
+                current_app.logger.warning("search index is %s outbox rows behind; the worker or "
+                                           "`flask search sync` applies them", lag())
         except Exception:  # never let indexing break the page the user asked for
             current_app.logger.exception("search sync after request failed")
     return response
