@@ -39,11 +39,21 @@ def register_extensions(app):
     login_manager.session_protection = "strong"
 
 
-def register_blueprints(app):
-    from marketplace import admin, auth, catalog, notifications, orders, payments, redemption, search, vouchers
+# Each feature's blueprint (`views.bp`) and the modules that add routes to it.
+VIEW_MODULES = {
+    "auth": ("views",), "catalog": ("views", "provider_views"), "search": ("views",), "vouchers": ("views",),
+    "orders": ("views", "quote_views"), "payments": ("views",), "notifications": ("views",),
+    "redemption": ("views",),
+    "admin": ("views", "audit_views", "catalog_views", "redemption_views", "search_views", "voucher_views"),
+}
 
-    for feature in (auth, catalog, search, vouchers, orders, payments, notifications, redemption, admin):
-        app.register_blueprint(feature.views.bp)
+
+def register_blueprints(app):
+    from importlib import import_module
+
+    for feature, modules in VIEW_MODULES.items():
+        views, *_more = [import_module(f"marketplace.{feature}.{module}") for module in modules]
+        app.register_blueprint(views.bp)
 
 
 def register_errorhandlers(app):

@@ -1,4 +1,4 @@
-"""Engine behaviour per backend and column types shared by every feature."""
+"""Engine behaviour per backend and column types shared by every feature, and the app's clock."""
 from datetime import datetime, timezone
 
 from sqlalchemy import BigInteger, DateTime, event
@@ -12,8 +12,16 @@ from sqlalchemy.types import TypeDecorator
 SNAPSHOT_READ = "snapshot_read"
 
 
+class SimulatedClock:
+    """The marketplace simulation (`flask simulate`) runs the real services over simulated days:
+    while `now` is set, utcnow() returns it. Nothing else sets it; serving never does."""
+
+    now = None
+
+
 def utcnow():
-    return datetime.now(timezone.utc)
+    """The current instant (aware, UTC): every rule, deadline and row timestamp asks this."""
+    return SimulatedClock.now or datetime.now(timezone.utc)
 
 
 class UTCDateTime(TypeDecorator):

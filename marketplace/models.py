@@ -7,5 +7,6 @@ from marketplace.notifications.models import Notification, OutboxMail  # noqa: F
 from marketplace.vouchers.models import IssueBatch, IssueBatchRow, Voucher, VoucherApplication, VoucherProgram  # noqa: F401
 from marketplace.orders.models import Affiliation, Order, OrderEvent, OrderMessage, OrderVoucher, Quote, Review  # noqa: F401
 from marketplace.payments.models import Payment, Refund, StripeEvent  # noqa: F401
-from marketplace.search.models import Synonym  # noqa: F401
+from marketplace.search.models import SearchReplica, Synonym  # noqa: F401
 from marketplace.redemption.models import RedemptionEvidence, RedemptionItem, RedemptionRequest, SettlementBatch  # noqa: F401
+from marketplace.jobs.models import JobFailure  # noqa: F401

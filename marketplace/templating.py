@@ -7,6 +7,7 @@ from flask_babel import format_datetime, get_locale, gettext
 from marketplace.auth.forms import ConfirmForm
 from marketplace.i18n import N_
 from marketplace.money import format_fen
+from marketplace.vouchers.rules import percent_text
 
 
 def local_time(value, fmt="yyyy-MM-dd HH:mm"):
@@ -78,6 +79,7 @@ def unread_notifications():
 
 def register(app):
     app.jinja_env.filters["fen"] = format_fen
+    app.jinja_env.filters["percent"] = percent_text
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["dict_without_empty"] = lambda attrs: {k: v for k, v in attrs.items() if v}
     app.jinja_env.filters["t"] = gettext

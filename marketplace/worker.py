@@ -1,98 +1,164 @@
-"""`flask --app wsgi worker`: the periodic jobs of one host (expiry, reminders, mail, …).
+"""`flask --app wsgi worker`: the periodic jobs of one host.
 
-Each job runs in its own transaction, so one failing job never blocks the others."""
+Each job lists its due items and handles each in its own transaction (marketplace/jobs): one
+bad item is logged, recorded and shown on the admin dashboard, and the rest go on. Handlers
+re-read their item under a lock and do nothing when a rival already moved it, and every ledger
+write carries an idempotency key, so several workers may run side by side. Calls to outside
+services (SMTP, Stripe) are made with no transaction open."""
 import logging
 import time
+from dataclasses import dataclass
+from typing import Callable
 
 import click
 from flask import current_app
 
+from marketplace.database import utcnow
 from marketplace.extensions import db
+from marketplace.jobs.services import Outcome, run_items
 from marketplace.ledger import run_in_transaction
 
 log = logging.getLogger(__name__)
 
 
-def deliver_mail():
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval: int  # seconds between runs
+    items: Callable  # items(now) → the due items (read in a short transaction)
+    handle: Callable  # handle(item, now) → a result, in the item's own transaction
+    key: Callable = str  # how a failing item is named on the dashboard
+
+
+def order_timeout_items(now):
+    from marketplace.orders.services import due_orders
+
+    return due_orders(now)
+
+
+def order_timeout(order_id, now):
+    from marketplace.orders.services import run_timeout
+
+    return run_timeout(order_id, now)
+
+
+def overdue_hold_items(now):
+    from marketplace.orders.services import orders_with_overdue_holds
+
+    return orders_with_overdue_holds(now)
+
+
+def lapse_order(order_id, now):
+    from marketplace.orders.services import lapse_order as lapse
+
+    return lapse(order_id, now) and "lapsed"
+
+
+def expiry_items(now):
+    from marketplace.vouchers.expiry import vouchers_to_expire
+
+    return vouchers_to_expire(now)
+
+
+def expire_voucher(voucher_id, now):
+    from marketplace.vouchers.expiry import expire_voucher as expire
+
+    return expire(voucher_id, now) and "lapsed"
+
+
+def reminder_items(now):
+    from marketplace.vouchers.expiry import vouchers_to_remind
+
+    return vouchers_to_remind(now)
+
+
+def remind(item, now):
+    from marketplace.vouchers.expiry import remind as send
+
+    return send(*item) and "reminded"
+
+
+def refund_items(now):
+    from marketplace.payments.services import pending_refunds
+
+    return pending_refunds()
+
+
+def dispatch_refund(refund_id, now):
+    from marketplace.payments.services import dispatch_refund as dispatch
+
+    return dispatch(refund_id)
+
+
+def single(now):
+    return [None]
+
+
+def deliver_mail(_item, now):
     from marketplace.notifications.services import deliver_pending
 
     config = current_app.config
-    return deliver_pending(db.session, config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_FROM"])
+    sent = deliver_pending(db.session, config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_FROM"])
+    return tuple(sorted((k, v) for k, v in sent.items() if v)) or None
 
 
-def expire_vouchers():
-    from marketplace.vouchers.services import expire_vouchers as expire
-
-    return expire()
-
-
-def remind_expiring():
-    from marketplace.vouchers.services import send_expiry_reminders
-
-    return send_expiry_reminders()
-
-
-# (name, seconds between runs, job). Later features append theirs (search outbox, order timeouts).
-JOBS = [("expire vouchers", 3600, expire_vouchers), ("expiry reminders", 3600, remind_expiring),
-        ("mail", 10, deliver_mail)]
-
-
-def sync_search():
+def sync_search(_item, now):
     from marketplace.search.indexer import sync
 
-    return sync()
+    return sync() or None
 
 
-def prune_search_outbox():
+def prune_search_outbox(_item, now):
     from marketplace.search.indexer import prune_outbox
 
-    return prune_outbox()
+    return prune_outbox() or None
 
 
-JOBS += [("search outbox", 2, sync_search), ("search outbox pruning", 3600, prune_search_outbox)]
+# Order matters within one pass: holds past redeem_by lapse before deadlines act on their orders.
+JOBS = (
+    Job("ledger hold expiry", 300, overdue_hold_items, lapse_order, key=lambda item: f"order:{item}"),
+    Job("order timeouts", 60, order_timeout_items, order_timeout, key=lambda item: f"order:{item}"),
+    Job("expire vouchers", 3600, expiry_items, expire_voucher, key=lambda item: f"voucher:{item}"),
+    Job("expiry reminders", 3600, reminder_items, remind, key=lambda item: f"voucher:{item[0]}:{item[1]}d"),
+    Job("refunds", 10, refund_items, dispatch_refund, key=lambda item: f"refund:{item}"),
+    Job("mail", 10, single, deliver_mail, key=lambda item: "outbox"),
+    Job("search outbox", 2, single, sync_search, key=lambda item: "index"),
+    Job("search outbox pruning", 3600, single, prune_search_outbox, key=lambda item: "outbox"),
+)
+JOBS_BY_NAME = {job.name: job for job in JOBS}
 
 
-def order_timeouts():
-    from marketplace.orders.services import run_timeouts
+def run_job(name, now=None):
+    """Run one job over its due items now; returns its Outcome (failures are recorded)."""
+    job = JOBS_BY_NAME[name]
+    now = now or utcnow()
+    try:
+        items = run_in_transaction(db.session, lambda: job.items(now))
+    except Exception as error:  # listing the items failed: recorded like a failing item
+        db.session.rollback()
+        log.exception("worker job %s could not list its items", name)
+        from marketplace.jobs.services import record_failure
 
-    return run_timeouts()
-
-
-def expire_ledger_holds():
-    """Holds past their timeout (a program's redeem_by) are released in the ledger."""
-    from marketplace import ledger
-
-    return len(ledger.expire_holds(db.session))
-
-
-JOBS += [("order timeouts", 60, order_timeouts), ("ledger hold expiry", 3600, expire_ledger_holds)]
-
-
-def did_something(result):
-    if isinstance(result, dict):
-        return any(result.values())
-    if isinstance(result, tuple):
-        return any(result)
-    return bool(result)
+        record_failure(name, "(listing due items)", error)
+        return Outcome(failed=1)
+    return run_items(name, items, lambda item: job.handle(item, now), key=job.key)
 
 
-def run_due(last_run, now):
-    for name, interval, job in JOBS:
-        if now - last_run.get(name, float("-inf")) < interval:
+def run_due(last_run, clock):
+    for job in JOBS:
+        if clock - last_run.get(job.name, float("-inf")) < job.interval:
             continue
-        last_run[name] = now
-        try:
-            result = run_in_transaction(db.session, job)
-            # A job that found nothing to do is not news every two seconds.
-            log.log(logging.INFO if did_something(result) else logging.DEBUG, "worker job %s: %s", name, result)
-        except Exception:  # keep the loop alive; the failure is logged with its traceback
-            log.exception("worker job %s failed", name)
+        last_run[job.name] = clock
+        outcome = run_job(job.name)
+        # A job that found nothing to do is not news every two seconds.
+        log.log(logging.INFO if outcome else logging.DEBUG, "worker job %s: %s", job.name, outcome)
 
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run every job once and exit.")
 def worker_command(once):
-    """Run the periodic jobs (voucher expiry, reminders, mail) until stopped."""
+    """Run the periodic jobs (holds past redeem_by, order deadlines, voucher expiry, reminders,
+    refunds to Stripe, mail, search outbox) until stopped."""
     last_run = {}
     while True:
         run_due(last_run, time.monotonic())

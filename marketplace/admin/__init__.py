@@ -1,1 +1,3 @@
-from marketplace.admin import audit_views, catalog_views, redemption_views, search_views, views, voucher_views  # noqa: F401
+"""The admin console: pages for each feature on one `admin` blueprint (no models of its own).
+
+The factory registers the views (marketplace.VIEW_MODULES); importing the package loads none."""

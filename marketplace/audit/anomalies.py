@@ -22,6 +22,7 @@ from marketplace.i18n import N_
 from marketplace.money import format_fen
 from marketplace.orders.actions import reason_required
 from marketplace.orders.models import Affiliation, Order, Review
+from marketplace.orders.pricing import allowed_share
 from marketplace.redemption.models import RedemptionItem, RedemptionRequest
 from marketplace.vouchers.models import VoucherProgram
 
@@ -95,18 +96,21 @@ def contract_splitting():
 
 
 def share_above_ratio():
-    rows = db.session.execute(select(Order, VoucherProgram).join(VoucherProgram, VoucherProgram.id == Order.program_id)
+    """An order's voucher share above what the terms it was priced under allow (each program's
+    part: its ratio × its part of the price, within its per-order cap). Orders keep those terms,
+    so a ratio edited later flags nothing that was priced right under the old one."""
+    rows = db.session.execute(select(Order.id, Order.number, Order.voucher_fen, Order.price_fen, Order.terms)
                               .where(Order.voucher_fen > 0).order_by(Order.id)).all()
     flags = []
-    for order, program in rows:
-        if program.full_cover_below_fen and order.price_fen < program.full_cover_below_fen:
-            continue
-        ratio = program.ratio_for(order.category)
-        allowed = order.price_fen * ratio // 10000
-        if order.voucher_fen > allowed:
-            flags.append(Flag("share_above_ratio", f"order:{order.id}",
+    for row in rows:
+        parts = (row.terms or {}).get("parts", [])
+        allowed = sum(allowed_share(part) for part in parts)
+        if row.voucher_fen > allowed:
+            ratios = "/".join(f"{part['ratio_bp'] / 100:g}" for part in parts) or "0"
+            flags.append(Flag("share_above_ratio", f"order:{row.id}",
                               N_("Voucher share %(share)s is above %(ratio)s%% of the price (%(allowed)s)."),
-                              {"share": format_fen(order.voucher_fen), "ratio": f"{ratio / 100:g}", "allowed": format_fen(allowed)}, order.number))
+                              {"share": format_fen(row.voucher_fen), "ratio": ratios, "allowed": format_fen(allowed)},
+                              row.number))
     return flags
 
 

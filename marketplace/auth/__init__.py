@@ -1,1 +1,3 @@
-from marketplace.auth import views  # noqa: F401  (the factory registers views.bp)
+"""Organisations, users, registration review, roles and sessions.
+
+The factory registers the views (marketplace.VIEW_MODULES); importing the package loads none."""

@@ -1,1 +1,3 @@
-from marketplace.catalog import views  # noqa: F401
+"""Provider admission, listings with revisions and packages, the public catalogue, the search outbox.
+
+The factory registers the views (marketplace.VIEW_MODULES); importing the package loads none."""

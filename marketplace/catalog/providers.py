@@ -1,6 +1,6 @@
 """Provider profiles and admission to the provider register (入库). Services flush; callers commit."""
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,7 +22,7 @@ EXPIRY_WARNING_DAYS = 30
 
 def today():
     """The date in the zone's time zone, where certificates expire."""
-    return datetime.now(ZONE).date()
+    return utcnow().astimezone(ZONE).date()
 
 
 @dataclass(frozen=True)
@@ -191,13 +191,25 @@ def suspend_provider(actor, profile_id, reason):
 
 
 def reinstate_provider(actor, profile_id):
-    """Lift a suspension; listings stay unpublished until the provider publishes them again."""
+    """Lift a suspension: its open orders run again (each waiting state's deadline restarts) and
+    both sides are told; listings stay unpublished until the provider publishes them again."""
+    from marketplace.orders.expiry import thaw
+
     require_operator(actor)
     profile = get_profile(profile_id)
     if profile.status != AdmissionStatus.SUSPENDED:
         raise InvalidState(N_("Only a suspended provider can be reinstated."))
     profile.status, profile.status_reason = AdmissionStatus.ADMITTED, None
     log_event(profile, actor, "reinstated")
+    db.session.flush()
+    thaw(profile.organisation_id)
+    notify_provider(profile, N_("Provider reinstated"),
+                    N_("Your organisation is reinstated. Your open orders continue; publish your services again."))
+    enterprises = enterprises_with_open_orders(profile.organisation)
+    notify([user.id for enterprise in enterprises for user in enterprise.users], "provider_reinstated",
+           N_("A provider of your order is reinstated"),
+           N_("%(provider)s is reinstated: your open orders with it continue."),
+           provider=profile.organisation.legal_name)
     return profile
 
 
@@ -257,6 +269,12 @@ def profiles_with_expired_qualifications():
     query = (select(ProviderProfile).join(Qualification).where(Qualification.valid_until < today())
              .distinct().order_by(ProviderProfile.id))
     return list(db.session.scalars(query))
+
+
+def is_suspended(organisation_id):
+    """True while the provider is suspended: its open orders are frozen, it claims nothing."""
+    return db.session.scalar(select(ProviderProfile.status).where(
+        ProviderProfile.organisation_id == organisation_id)) == AdmissionStatus.SUSPENDED
 
 
 def admitted_provider_ids():

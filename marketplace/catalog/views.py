@@ -96,4 +96,3 @@ def file(token, variant):
     return response
 
 
-from marketplace.catalog import provider_views  # noqa: E402,F401  (registers the provider pages on bp)

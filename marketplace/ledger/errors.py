@@ -51,6 +51,10 @@ class HoldExpired(LedgerError, InvalidState):
     message = N_("Hold %(transfer_id)s expired and can no longer be posted.")
 
 
+class HoldNotDue(LedgerError, InvalidState):
+    message = N_("Hold %(transfer_id)s has not reached its timeout yet.")
+
+
 class PostExceedsHold(LedgerError, ValidationFailed):
     message = N_("Cannot post %(amount)s from a hold of %(held)s.")
 

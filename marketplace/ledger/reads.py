@@ -46,6 +46,13 @@ class Balance:
         return self.posted - self.pending
 
 
+def spendable(account):
+    """What a credit-normal account (a voucher, a budget) can still spend: posted credits −
+    posted debits − debits held by open holds. Works on an Account row and, in queries, on the
+    Account class. The one formula every feature uses."""
+    return account.credits_posted - account.debits_posted - account.debits_pending
+
+
 def balance(session, ref):
     """Current balance of the account with this id or code (AccountNotFound otherwise)."""
     account = find_account(session, ref)

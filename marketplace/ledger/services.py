@@ -10,7 +10,7 @@ from sqlalchemy import exists, select
 from marketplace.database import utcnow
 from marketplace.ledger import chain
 from marketplace.ledger.errors import (AccountClosed, AlreadyReversed, HoldAlreadyResolved,
-                                       HoldExpired, IdempotencyConflict, InvalidAmount, NotAHold,
+                                       HoldExpired, HoldNotDue, IdempotencyConflict, InvalidAmount, NotAHold,
                                        NotReversible, PostExceedsHold, TransferNotFound,
                                        UnknownKind)
 from marketplace.ledger.models import RELEASING_KINDS, TransferKind
@@ -139,6 +139,23 @@ def void(session, hold_id, *, key=None, actor_id=None, memo=""):
     request_hash = chain.request_hash("void", hold_id, actor_id, memo)
     return _resolve(session, hold_id, TransferKind.VOID, key, request_hash, actor_id=actor_id,
                     memo=memo)
+
+
+def expire(session, hold_id, *, now=None, actor_id=None):
+    """Release a hold whose timeout has passed (the same transfer `expire_holds` would write:
+    key `expire:<hold>`). Raises TransferNotFound, NotAHold, HoldAlreadyResolved, InvalidState
+    (not yet due)."""
+    posting = Posting(session)
+    held = _hold(posting, hold_id)
+    found = posting.existing([f"expire:{hold_id}"])
+    if found:
+        return replay(found[f"expire:{hold_id}"], chain.request_hash("expire", hold_id))
+    _check_unresolved(posting, hold_id)
+    if held.timeout_at is None or (now or utcnow()) < held.timeout_at:
+        raise HoldNotDue(transfer_id=hold_id)
+    _append_resolution(posting, held, TransferKind.EXPIRE, held.amount, idempotency_key=f"expire:{hold_id}",
+                       request_hash=chain.request_hash("expire", hold_id), actor_id=actor_id, memo="")
+    return posting.write()[0]
 
 
 def _resolve(session, hold_id, kind, key, request_hash, *, amount=None, now=None, **columns):

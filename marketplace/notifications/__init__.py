@@ -1,1 +1,3 @@
-from marketplace.notifications import views  # noqa: F401
+"""In-app notifications and the e-mail outbox.
+
+The factory registers the views (marketplace.VIEW_MODULES); importing the package loads none."""

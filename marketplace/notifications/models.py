@@ -10,6 +10,7 @@ from marketplace.extensions import db
 
 class MailStatus(enum.StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker (committed) before it talks to the SMTP server
     SENT = "sent"
     LOGGED = "logged"  # development without MAIL_SERVER: written to the log instead
     FAILED = "failed"
@@ -43,3 +44,4 @@ class OutboxMail(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[object | None] = mapped_column(UTCDateTime)

@@ -1,15 +1,18 @@
 """Notify users in the app and by e-mail; the worker delivers the e-mail outbox over SMTP."""
 import logging
 import smtplib
+from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from marketplace.auth.models import Organisation, User
 from marketplace.database import utcnow
 from marketplace.extensions import db
+from marketplace.ledger import run_in_transaction
 from marketplace.notifications.models import MailStatus, Notification, OutboxMail
 
 log = logging.getLogger(__name__)
@@ -64,30 +67,61 @@ def mark_all_read(user):
                                                   Notification.read_at.is_(None)).values(read_at=utcnow()))
 
 
+SENDING_TIMEOUT = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class MailCopy:
+    """What an SMTP call needs, read out of the database before the call."""
+
+    id: int
+    to_email: str
+    subject: str
+    body: str
+
+
 def deliver_pending(session, server, port, sender, limit=200):
-    """Send pending outbox mail (or log it when no server is configured); returns counts.
-    A failed send is retried on later runs, up to MAX_ATTEMPTS, then marked failed."""
-    pending = session.scalars(select(OutboxMail).where(OutboxMail.status == MailStatus.PENDING)
-                              .order_by(OutboxMail.id).limit(limit)).all()
+    """Send pending outbox mail (or log it when no server is configured); returns counts. Mails
+    are claimed in one transaction, sent with no transaction open, and each outcome recorded in
+    its own. A failed send is retried on later runs, up to MAX_ATTEMPTS, then marked failed; a
+    claim whose worker died is taken again after SENDING_TIMEOUT (delivery is at least once)."""
+    mails = run_in_transaction(session, lambda: claim(session, limit))
     counts = {"sent": 0, "logged": 0, "failed": 0}
-    if not pending:
-        return counts
+    for mail_id, (status, error) in send_all(mails, server, port, sender).items():
+        counts[run_in_transaction(session, lambda: record(session, mail_id, status, error))] += 1
+    return counts
+
+
+def claim(session, limit):
+    stale = utcnow() - SENDING_TIMEOUT
+    rows = session.scalars(select(OutboxMail).where(or_(
+        OutboxMail.status == MailStatus.PENDING,
+        and_(OutboxMail.status == MailStatus.SENDING, OutboxMail.claimed_at < stale)))
+        .order_by(OutboxMail.id).limit(limit).with_for_update(skip_locked=True)).all()
+    for mail in rows:
+        mail.status, mail.claimed_at = MailStatus.SENDING, utcnow()
+    session.flush()
+    return [MailCopy(mail.id, mail.to_email, mail.subject, mail.body) for mail in rows]
+
+
+def send_all(mails, server, port, sender):
+    """{mail id: (status, error)} — talks to the server only; no database access here."""
+    if not mails:
+        return {}
     if not server:
-        for mail in pending:
+        for mail in mails:
             log.info("mail to %s: %s\n%s", mail.to_email, mail.subject, mail.body)
-            mark(mail, MailStatus.LOGGED)
-            counts["logged"] += 1
-        return counts
+        return {mail.id: (MailStatus.LOGGED, None) for mail in mails}
+    outcomes = {}
     try:
         with smtplib.SMTP(server, port, timeout=10) as smtp:
-            for mail in pending:
-                counts[send_one(smtp, mail, sender)] += 1
+            for mail in mails:
+                outcomes[mail.id] = send_one(smtp, mail, sender)
     except (OSError, smtplib.SMTPException) as error:
         log.warning("SMTP server %s:%s unavailable: %s", server, port, error)
-        for mail in pending:
-            if mail.status == MailStatus.PENDING and mail.sent_at is None:
-                fail(mail, f"server unavailable: {error}")
-    return counts
+        for mail in mails:
+            outcomes.setdefault(mail.id, (MailStatus.PENDING, f"server unavailable: {error}"))
+    return outcomes
 
 
 def send_one(smtp, mail, sender):
@@ -97,10 +131,20 @@ def send_one(smtp, mail, sender):
     try:
         smtp.send_message(message)
     except smtplib.SMTPException as error:
-        fail(mail, str(error))
+        return MailStatus.PENDING, str(error)
+    return MailStatus.SENT, None
+
+
+def record(session, mail_id, status, error):
+    """Store one send's outcome; returns the count it belongs to (sent, logged or failed)."""
+    mail = session.get(OutboxMail, mail_id)
+    if status == MailStatus.PENDING:
+        fail(mail, error)
+        session.flush()
         return "failed"
-    mark(mail, MailStatus.SENT)
-    return "sent"
+    mark(mail, status)
+    session.flush()
+    return str(status)
 
 
 def mark(mail, status):
@@ -111,5 +155,4 @@ def mark(mail, status):
 def fail(mail, error):
     mail.attempts += 1
     mail.last_error = error[:1000]
-    if mail.attempts >= MAX_ATTEMPTS:
-        mail.status = MailStatus.FAILED
+    mail.status = MailStatus.FAILED if mail.attempts >= MAX_ATTEMPTS else MailStatus.PENDING

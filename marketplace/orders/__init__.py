@@ -1,1 +1,3 @@
-from marketplace.orders import quote_views, views  # noqa: F401
+"""Orders: quote, checkout with voucher holds, lifecycle, thread, reviews, quotes.
+
+The factory registers the views (marketplace.VIEW_MODULES); importing the package loads none."""

@@ -96,7 +96,7 @@ def new_order(actor, offer, split_, request_key, now):
         package_id=offer.package.id if offer.package else None, category=top_category(revision),
         snapshot={"title": revision.title, "package": offer.package_name, "delivery_days": offer.delivery_days,
                   "provider": offer.listing.provider.legal_name, "revision_id": revision.id},
-        price_fen=split_.price, voucher_fen=split_.voucher, cash_fen=split_.cash,
+        price_fen=split_.price, voucher_fen=split_.voucher, cash_fen=split_.cash, terms=split_.terms(),
         program_id=split_.program.id if split_.voucher else None, voucher_note=reasons_text(split_),
         status=OrderStatus.PLACED, created_at=now, due_at=lifecycle.deadline(OrderStatus.PLACED))
     db.session.add(order)
@@ -112,19 +112,20 @@ def reasons_text(split_):
 
 
 def hold_vouchers(order, split_, actor):
-    """Hold each voucher's part (voucher → the provider's receivable) until redeem_by."""
-    if not split_.uses:
-        return
-    program = split_.program
-    receivable = ledger.open_receivable_account(db.session, program.id, program.code, order.provider_id)
-    for use in split_.uses:
-        try:
-            held = ledger.hold(db.session, use.voucher.account_id, receivable.id, use.amount,
-                               key=f"order:{order.id}:hold:{use.voucher.id}", timeout_at=end_of_day(program.redeem_by),
-                               order_id=order.id, voucher_id=use.voucher.id, actor_id=actor.id,
-                               memo=f"{order.number} {order.snapshot['title']}"[:200])
-        except ledger.InsufficientFunds as error:
-            raise VoucherBalanceChanged() from error
-        db.session.add(OrderVoucher(order_id=order.id, voucher_id=use.voucher.id, amount_fen=use.amount,
-                                    hold_id=held.id))
+    """Hold each voucher's part (voucher → the provider's receivable in the voucher's program)
+    until the end of that program's redeem_by."""
+    for part in split_.parts:
+        program = part.program
+        receivable = ledger.open_receivable_account(db.session, program.id, program.code, order.provider_id)
+        for use in part.uses:
+            try:
+                held = ledger.hold(db.session, use.voucher.account_id, receivable.id, use.amount,
+                                   key=f"order:{order.id}:hold:{use.voucher.id}",
+                                   timeout_at=end_of_day(program.redeem_by), order_id=order.id,
+                                   voucher_id=use.voucher.id, actor_id=actor.id,
+                                   memo=f"{order.number} {order.snapshot['title']}"[:200])
+            except ledger.InsufficientFunds as error:
+                raise VoucherBalanceChanged() from error
+            db.session.add(OrderVoucher(order_id=order.id, voucher_id=use.voucher.id, amount_fen=use.amount,
+                                        hold_id=held.id))
     db.session.flush()

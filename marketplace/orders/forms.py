@@ -48,6 +48,7 @@ class ResolveForm(FlaskForm):
                          choices=[SelectChoice("post", _l("Pay the provider (post the voucher share)")),
                                   SelectChoice("refund", _l("Refund the buyer (release the vouchers, refund the cash)"))])
     voucher = YuanField(_l("Voucher share to post (yuan; empty = all)"), validators=[Optional()])
+    cash_refund = YuanField(_l("Cash to refund to the buyer (yuan; empty = none)"), validators=[Optional()])
     reason = TextAreaField(_l("Reason"), filters=[strip], validators=[required(), length(2000)])
 
 

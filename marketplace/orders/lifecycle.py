@@ -26,6 +26,8 @@ TRANSITIONS = {
     (S.DELIVERED, "complete"): (S.COMPLETED, {ENTERPRISE}),
     (S.DELIVERED, "auto_complete"): (S.COMPLETED, {SYSTEM}),
     (S.DELIVERED, "dispute"): (S.DISPUTED, {ENTERPRISE}),
+    (S.DELIVERED, "escalate"): (S.DISPUTED, {SYSTEM}),  # balance unpaid at the acceptance deadline
+    **{(state, "annul"): (S.CANCELLED, {ADMIN}) for state in (S.PLACED, S.PAID, S.ACCEPTED, S.DELIVERED)},
     (S.DISPUTED, "resolve_post"): (S.COMPLETED, {ADMIN}),
     (S.DISPUTED, "resolve_refund"): (S.REFUNDED, {ADMIN}),
     (S.COMPLETED, "request_redemption"): (S.REDEEMED, {PROVIDER}),
@@ -40,8 +42,15 @@ ACTION_LABELS = {
     "dispute": N_("Dispute raised"), "resolve_post": N_("Dispute resolved: paid to the provider"),
     "resolve_refund": N_("Dispute resolved: refunded"), "request_redemption": N_("Redemption requested"),
     "reject_redemption": N_("Redemption request rejected"),
-    "settle": N_("Settled"),
+    "settle": N_("Settled"), "annul": N_("Annulled by the administrators"),
+    "escalate": N_("Sent to the administrators: balance unpaid"),
+    "voucher_lapsed": N_("Voucher share lapsed (redemption period ended): now paid in cash"),
 }
+
+
+class OrderFrozen(InvalidState):
+    message = N_("The provider of this order is suspended: the order is on hold until it is reinstated. "
+                 "Only the administrators can act on it now.")
 
 
 def role_of(actor, order):
@@ -74,8 +83,11 @@ def transition(order, action, actor, note=""):
     if key not in TRANSITIONS:
         raise InvalidState(N_("This cannot be done while the order is “%(state)s”."), state=STATUS_LABELS[order.status])
     target, roles = TRANSITIONS[key]
-    if role_of(actor, order) not in roles or getattr(actor, "is_auditor", False):
+    role = role_of(actor, order)
+    if role not in roles or getattr(actor, "is_auditor", False):
         raise PermissionDenied()  # auditors read everything and change nothing
+    if role in (ENTERPRISE, PROVIDER) and frozen(order):
+        raise OrderFrozen()
     previous, order.status, order.updated_at = order.status, target, utcnow()
     order.due_at = deadline(target)
     db.session.add(OrderEvent(order_id=order.id, action=action, from_status=previous, to_status=target,
@@ -84,7 +96,14 @@ def transition(order, action, actor, note=""):
     return previous
 
 
-def deadline(state):
+def deadline(state, now=None):
     """When the worker acts on an order left in `state` (unpaid, unaccepted, not yet accepted)."""
     days = {S.PLACED: "ORDER_PAY_DAYS", S.PAID: "ORDER_ACCEPT_DAYS", S.DELIVERED: "ORDER_AUTO_ACCEPT_DAYS"}.get(state)
-    return utcnow() + timedelta(days=current_app.config[days]) if days else None
+    return (now or utcnow()) + timedelta(days=current_app.config[days]) if days else None
+
+
+def frozen(order):
+    """True while the order's provider is suspended (its open orders wait for an operator)."""
+    from marketplace.catalog.providers import is_suspended
+
+    return is_suspended(order.provider_id)

@@ -31,6 +31,13 @@ STATUS_LABELS = {
 }
 
 
+# Ended without the work being bought: no voucher share, no cash kept.
+CLOSED_STATES = frozenset({OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.REFUNDED})
+# The work is bought and accepted: the shares are final.
+DONE_STATES = frozenset({OrderStatus.COMPLETED, OrderStatus.REDEEMED, OrderStatus.SETTLED})
+OPEN_STATES = frozenset(OrderStatus) - CLOSED_STATES - DONE_STATES
+
+
 def status_check():
     return "status IN (" + ", ".join(f"'{s.value}'" for s in OrderStatus) + ")"
 
@@ -38,8 +45,10 @@ def status_check():
 class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint("price_fen >= 0 AND voucher_fen >= 0 AND cash_fen >= 0", name="amounts_not_negative"),
-        CheckConstraint("voucher_fen + cash_fen = price_fen", name="shares_add_up"),
+        CheckConstraint("price_fen >= 0 AND voucher_fen >= 0 AND cash_fen >= 0 AND cash_paid_fen >= 0 "
+                        "AND cash_refunded_fen >= 0", name="amounts_not_negative"),
+        CheckConstraint("voucher_fen + cash_fen <= price_fen", name="shares_within_price"),
+        CheckConstraint("cash_refunded_fen <= cash_paid_fen", name="refunds_within_payments"),
         CheckConstraint(status_check(), name="status"),
         Index("ix_orders_enterprise_status", "enterprise_id", "status"),
         Index("ix_orders_provider_status", "provider_id", "status"),
@@ -56,10 +65,16 @@ class Order(db.Model):
     package_id: Mapped[int | None] = mapped_column(ForeignKey("listing_packages.id"))
     snapshot: Mapped[dict] = mapped_column(JSON)  # title, package, category, provider name, delivery days
     category: Mapped[str] = mapped_column(String(40))
-    price_fen: Mapped[int] = mapped_column(BigInteger)
-    voucher_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    cash_fen: Mapped[int] = mapped_column(BigInteger)
-    program_id: Mapped[int | None] = mapped_column(ForeignKey("voucher_programs.id"))
+    # Money, each figure kept equal to the ledger and payment rows (checked by `flask simulate`
+    # and tests/orders/test_figures.py; orders/figures.py recomputes them):
+    price_fen: Mapped[int] = mapped_column(BigInteger)  # the contract price
+    voucher_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # held now, or posted to the provider
+    cash_fen: Mapped[int] = mapped_column(BigInteger)  # what the enterprise pays in cash, net of dispute refunds
+    cash_paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # Σ succeeded payments
+    cash_refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # Σ refunds
+    # The terms the order was priced under (each program's part, ratio, caps): judged by them.
+    terms: Mapped[dict] = mapped_column(JSON, default=dict)
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("voucher_programs.id"))  # the main program
     voucher_note: Mapped[str] = mapped_column(Text, default="")  # why the voucher share is what it is
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PLACED)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -80,6 +95,18 @@ class Order(db.Model):
     @property
     def status_label(self):
         return STATUS_LABELS[self.status]
+
+    @property
+    def cash_received_fen(self):
+        return self.cash_paid_fen - self.cash_refunded_fen
+
+    @property
+    def balance_due_fen(self):
+        """Cash still to pay: the whole cash share before payment, or a voucher share that lapsed
+        into cash on an order in progress (see orders/expiry.py)."""
+        if self.status in CLOSED_STATES:
+            return 0
+        return max(0, self.cash_fen - self.cash_received_fen)
 
 
 class OrderVoucher(db.Model):

@@ -1,8 +1,15 @@
-"""The voucher share of an order: min(ratio × price, per-order cap, voucher balance), rounded
-down to the fen, from the enterprise's vouchers that expire first — and the reasons why."""
+"""The voucher share of an order — and the reasons why — over every program whose vouchers the
+enterprise may use on it.
+
+Each program subsidises its own part of the contract price: its share is min(ratio × its part,
+its per-order cap, its vouchers' available balance), rounded down to the fen (a contract below a
+program's full-cover threshold is covered at 100%). Programs are taken highest ratio first, then
+earliest `use_by` (the combination that covers most, spending the money that expires first when
+ratios tie); a program's part of the price is the least that carries its share, so the rest of
+the price is left to the next program. Within a program, vouchers are spent oldest first."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from marketplace import ledger
 from marketplace.auth.models import Organisation
@@ -11,7 +18,9 @@ from marketplace.i18n import N_
 from marketplace.money import format_fen
 from marketplace.orders.models import Affiliation
 from marketplace.vouchers.models import Voucher, VoucherProgram
-from marketplace.vouchers.rules import percent_text, usable
+from marketplace.vouchers.rules import enterprise_problem, percent_text, usable
+
+FULL = 10000  # basis points
 
 
 @dataclass(frozen=True)
@@ -21,20 +30,48 @@ class VoucherUse:
 
 
 @dataclass
+class ProgramPart:
+    """One program's part of an order: the price it subsidises and its share of it."""
+
+    program: VoucherProgram
+    ratio_bp: int  # the ratio applied (FULL under the full-cover threshold)
+    price_part: int
+    share: int
+    uses: list = field(default_factory=list)
+
+    def terms(self):
+        program = self.program
+        return {"program_id": program.id, "program": program.code, "ratio_bp": self.ratio_bp,
+                "order_cap_fen": program.order_cap_fen, "full_cover_below_fen": program.full_cover_below_fen,
+                "price_part_fen": self.price_part, "share_fen": self.share}
+
+
+@dataclass
 class Split:
     price: int
-    program: VoucherProgram | None = None
-    ratio_bp: int = 0
-    uses: list = field(default_factory=list)
+    parts: list = field(default_factory=list)
     reasons: list = field(default_factory=list)  # (English msgid, params) explaining the share
 
     @property
     def voucher(self):
-        return sum(use.amount for use in self.uses)
+        return sum(part.share for part in self.parts)
 
     @property
     def cash(self):
         return self.price - self.voucher
+
+    @property
+    def program(self):
+        """The program of the largest part (the order's main program), or None."""
+        return max(self.parts, key=lambda part: part.share).program if self.parts else None
+
+    @property
+    def uses(self):
+        return [use for part in self.parts for use in part.uses]
+
+    def terms(self):
+        """What the order stores: the terms it was priced under, judged by them ever after."""
+        return {"price_fen": self.price, "voucher_fen": self.voucher, "parts": [part.terms() for part in self.parts]}
 
     def because(self, message, **params):
         self.reasons.append((message, params))
@@ -52,25 +89,35 @@ def related_parties(enterprise, provider):
         Affiliation.organisation_a_id == low, Affiliation.organisation_b_id == high)) is not None
 
 
-def vouchers_with_balance(enterprise_id, program_id):
-    """(voucher, available) for the enterprise's live vouchers in the program, oldest first."""
+def vouchers_with_balance(enterprise_id, program_ids):
+    """{program id: [(voucher, available)]} of the enterprise's live vouchers, oldest first."""
     rows = db.session.execute(
         select(Voucher, ledger.Account).join(ledger.Account, ledger.Account.id == Voucher.account_id)
-        .where(Voucher.organisation_id == enterprise_id, Voucher.program_id == program_id,
+        .where(Voucher.organisation_id == enterprise_id, Voucher.program_id.in_(program_ids),
                Voucher.revoked_at.is_(None), Voucher.lapsed_at.is_(None))
         .order_by(Voucher.issued_at, Voucher.id)).all()
-    pairs = [(voucher, account.credits_posted - account.debits_posted - account.debits_pending)
-             for voucher, account in rows]
-    return [(voucher, available) for voucher, available in pairs if available > 0]
+    found = {}
+    for voucher, account in rows:
+        if ledger.spendable(account) > 0:
+            found.setdefault(voucher.program_id, []).append((voucher, ledger.spendable(account)))
+    return found
 
 
-def candidate_programs(enterprise_id, category, now):
-    held = select(Voucher.program_id).where(Voucher.organisation_id == enterprise_id)
-    programs = db.session.scalars(
+def candidate_programs(enterprise, category, now):
+    """[(program, [(voucher, available)])] the enterprise may spend on a service of `category` now."""
+    held = select(Voucher.program_id).where(Voucher.organisation_id == enterprise.id)
+    programs = [p for p in db.session.scalars(
         select(VoucherProgram).where(VoucherProgram.id.in_(held), VoucherProgram.status.in_(("open", "closed")))
-        .order_by(VoucherProgram.use_by, VoucherProgram.id)).all()
-    return [p for p in programs if usable(p, now) and category in (p.eligible_categories or [])
-            and vouchers_with_balance(enterprise_id, p.id)]
+        .order_by(VoucherProgram.use_by, VoucherProgram.id))
+        if usable(p, now) and category in (p.eligible_categories or []) and enterprise_problem(p, enterprise) is None]
+    balances = vouchers_with_balance(enterprise.id, [p.id for p in programs])
+    return [(p, balances[p.id]) for p in programs if p.id in balances]
+
+
+def effective_ratio(program, category, price):
+    if program.full_cover_below_fen and price < program.full_cover_below_fen:
+        return FULL
+    return program.ratio_for(category)
 
 
 def split(enterprise: Organisation, provider: Organisation, category, price, voucher_eligible,
@@ -83,32 +130,62 @@ def split(enterprise: Organisation, provider: Organisation, category, price, vou
         return result.because(N_("The provider is not in the provider register, so vouchers cannot be used."))
     if related_parties(enterprise, provider):
         return result.because(N_("You and the provider are related parties: vouchers cannot be used on this order."))
-    programs = candidate_programs(enterprise.id, category, now)
-    if not programs:
+    candidates = candidate_programs(enterprise, category, now)
+    if not candidates:
         return result.because(N_("You hold no voucher that can be used for this category of service."))
-    return allocate(result, programs[0], category, price, enterprise.id)
+    candidates.sort(key=lambda c: (-effective_ratio(c[0], category, price), c[0].use_by, c[0].id))
+    remaining = price
+    for program, balances in candidates:
+        if remaining <= 0:
+            break
+        part = program_part(result, program, balances, category, remaining)
+        if part.share > 0:
+            result.parts.append(part)
+            remaining -= part.price_part
+    return result
 
 
-def allocate(result, program, category, price, enterprise_id):
-    result.program, result.ratio_bp = program, program.ratio_for(category)
-    share = price * result.ratio_bp // 10000
-    result.because(N_("%(ratio)s of the contract price under %(program)s: %(amount)s."),
-                   ratio=percent_text(result.ratio_bp), program=program.name, amount=format_fen(share))
-    if program.full_cover_below_fen and price < program.full_cover_below_fen:
-        share = price
-        result.because(N_("Contracts below %(threshold)s are fully covered."), threshold=format_fen(program.full_cover_below_fen))
+def program_part(result, program, balances, category, remaining):
+    """This program's share of the `remaining` price, the vouchers it comes from, and why."""
+    ratio = effective_ratio(program, category, result.price)
+    share = remaining * ratio // FULL
+    whole = remaining == result.price
+    if ratio == FULL:
+        result.because(N_("Contracts below %(threshold)s are fully covered."),
+                       threshold=format_fen(program.full_cover_below_fen))
+    elif whole:
+        result.because(N_("%(ratio)s of the contract price under %(program)s: %(amount)s."),
+                       ratio=percent_text(ratio), program=program.name, amount=format_fen(share))
+    else:
+        result.because(N_("%(ratio)s of the remaining %(part)s under %(program)s: %(amount)s."),
+                       ratio=percent_text(ratio), part=format_fen(remaining), program=program.name,
+                       amount=format_fen(share))
     if program.order_cap_fen is not None and share > program.order_cap_fen:
         share = program.order_cap_fen
         result.because(N_("Capped at %(cap)s per order."), cap=format_fen(share))
-    balances = vouchers_with_balance(enterprise_id, program.id)
     available = sum(amount for _, amount in balances)
     if share > available:
         share = available
-        result.because(N_("Limited to your available voucher balance of %(amount)s."), amount=format_fen(available))
+        result.because(N_("Limited to your available balance of %(amount)s in %(program)s."),
+                       amount=format_fen(available), program=program.name)
+    price_part = min(remaining, -(-share * FULL // ratio))  # the least price whose ratio carries the share
+    return ProgramPart(program, ratio, price_part, share, spread(share, balances))
+
+
+def spread(share, balances):
+    uses = []
     for voucher, amount in balances:
         if share <= 0:
             break
         take = min(amount, share)
-        result.uses.append(VoucherUse(voucher, take))
+        uses.append(VoucherUse(voucher, take))
         share -= take
-    return result
+    return uses
+
+
+def allowed_share(part_terms):
+    """The most a part may hold under the terms it was priced with (for audits and invariants)."""
+    share = part_terms["price_part_fen"] * part_terms["ratio_bp"] // FULL
+    cap = part_terms.get("order_cap_fen")
+    return share if cap is None else min(share, cap)
+

@@ -88,7 +88,8 @@ def render_detail(order, forms=None, status=200):
              "resolve": ResolveForm(formdata=None), **(forms or {})}
     review = services.reviews_for_order(order)
     return render_template("orders/detail.html", order=order, forms=forms, messages=services.messages(order),
-                           review=review, can=lambda action: can(order, action)), status
+                           review=review, can=lambda action: can(order, action),
+                           frozen=services.frozen(order)), status
 
 
 def can(order, action):
@@ -100,10 +101,10 @@ def can(order, action):
 
 SIMPLE_ACTIONS = {"accept": services.accept, "complete": services.complete}
 REASON_ACTIONS = {"reject": (services.reject, ReasonForm), "dispute": (services.dispute, ReasonForm),
-                  "cancel": (services.cancel, OptionalReasonForm)}
+                  "cancel": (services.cancel, OptionalReasonForm), "annul": (services.annul, ReasonForm)}
 
 
-@bp.route("/<number>/<any(accept, complete, reject, dispute, cancel):action>", methods=["POST"])
+@bp.route("/<number>/<any(accept, complete, reject, dispute, cancel, annul):action>", methods=["POST"])
 @login_required
 def act(number, action):
     order = services.get_order(number, current_user)
@@ -192,7 +193,8 @@ def resolve(number):
     order = services.get_order(number, current_user)
     form = ResolveForm()
     if form.validate_on_submit():
-        work = lambda: services.resolve(order, current_user, form.outcome.data, form.reason.data, form.voucher.data)
+        work = lambda: services.resolve(order, current_user, form.outcome.data, form.reason.data, form.voucher.data,
+                                        form.cash_refund.data)
         _result, ok = attempt(form, work)
         if ok:
             flash(_("Dispute resolved."), "success")

@@ -1,1 +1,3 @@
-from marketplace.payments import views  # noqa: F401
+"""Payments through Stripe (localstripe offline): attempts, fulfilment, refunds, the cash ledger.
+
+The factory registers the views (marketplace.VIEW_MODULES); importing the package loads none."""

@@ -46,16 +46,23 @@ class Payment(db.Model):
         return f"payment-attempt-{self.id}"
 
 
+class RefundStatus(enum.StrEnum):
+    PENDING = "pending"  # recorded and posted to the cash ledger; Stripe not yet asked
+    SENT = "sent"  # Stripe accepted it (succeeded, or pending at the bank)
+    FAILED = "failed"  # Stripe refused it: an operator must look (shown on the dashboard)
+
+
 class Refund(db.Model):
     __tablename__ = "refunds"
-    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),
+                      CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text, default="")
     stripe_refund_id: Mapped[str | None] = mapped_column(String(100), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=RefundStatus.PENDING, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
 

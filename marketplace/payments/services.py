@@ -1,6 +1,9 @@
 """Payments: attempts on an order's cash share, fulfilment from Stripe's own record, refunds, and
 the cash ledger behind them. Operations flush and never commit; the caller owns the transaction.
 
+Refunds are recorded and posted in the caller's transaction and sent to Stripe after it commits
+(`dispatch_refund`, run by the worker): no database lock is held during a gateway call.
+
 Cash ledger (the platform is merchant of record, no platform fee yet):
   payment received  stripe_clearing → cash:payable:<provider>   (kind payment, key payment:<id>)
   refund            cash:payable:<provider> → stripe_clearing   (kind refund,  key refund:<id>)
@@ -22,17 +25,18 @@ from marketplace.database import utcnow
 from marketplace.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import N_
-from marketplace.ledger import AccountKind, TransferKind, open_cash_account, transfer
+from marketplace.ledger import AccountKind, TransferKind, open_cash_account, run_in_transaction, transfer
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.gateway import TEST_METHODS, PaymentGatewayUnavailable, get_gateway
-from marketplace.payments.models import Payment, PaymentStatus, Refund, StripeEvent
+from marketplace.payments.models import Payment, PaymentStatus, Refund, RefundStatus, StripeEvent
 
 __all__ = ["start_payment", "open_payment", "pay_with_test_method", "authenticate_3ds", "fulfil",
-           "refund_payment", "refund_order", "handle_event", "cash_reconciliation",
+           "refund_payment", "refund_order", "refund_amount", "pending_refunds", "dispatch_refund", "handle_event", "cash_reconciliation",
            "PaymentGatewayUnavailable"]
 
 log = logging.getLogger(__name__)
 
+PAYABLE_STATES = (OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.DELIVERED, OrderStatus.DISPUTED)
 OPEN = (PaymentStatus.CREATED, PaymentStatus.REQUIRES_PAYMENT_METHOD, PaymentStatus.REQUIRES_ACTION,
         PaymentStatus.PROCESSING)
 STRIPE_STATUS = {"requires_payment_method": PaymentStatus.REQUIRES_PAYMENT_METHOD,
@@ -106,7 +110,7 @@ def start_payment(order, actor):
     _check_payable(order)
     attempt = db.session.scalar(select(func.coalesce(func.max(Payment.attempt), 0))
                                 .where(Payment.order_id == order.id)) + 1
-    payment = Payment(order_id=order.id, attempt=attempt, amount_fen=order.cash_fen, currency="cny",
+    payment = Payment(order_id=order.id, attempt=attempt, amount_fen=order.balance_due_fen, currency="cny",
                       status=PaymentStatus.CREATED, refunded_fen=0)
     db.session.add(payment)
     db.session.flush()
@@ -192,10 +196,12 @@ def _succeed(payment, intent):
     order = db.session.scalar(select(Order).where(Order.id == payment.order_id).with_for_update()
                               .execution_options(populate_existing=True))
     _post_payment(payment, order)
-    if _other_success(payment):
-        refund_payment(payment, payment.amount_fen, None, DUPLICATE_REFUND)
-    elif order_hooks().payment_succeeded(order.id, payment.id) is False:
+    if order_hooks().payment_succeeded(order.id, payment.id) is False:
         refund_payment(payment, payment.amount_fen, None, CLOSED_REFUND)
+        return
+    excess = order.cash_received_fen - order.cash_fen
+    if excess > 0:  # a second attempt for the same share (two tabs, a retried confirm)
+        refund_payment(payment, min(excess, payment.amount_fen), None, DUPLICATE_REFUND)
 
 
 def _fail(payment, intent):
@@ -229,24 +235,19 @@ def _claim(payment, only=None, exclude=None, **values):
     return claimed
 
 
-def _other_success(payment):
-    return db.session.scalar(select(Payment.id).where(
-        Payment.order_id == payment.order_id, Payment.id != payment.id,
-        Payment.status == PaymentStatus.SUCCEEDED).limit(1)) is not None
-
-
 def _check_buyer(order, actor):
     if actor is None or order.buyer_id != actor.id:
         raise NotFound()
 
 
 def _check_payable(order):
-    if order.status != OrderStatus.PLACED:
+    """Payable: a placed order's cash share, or the balance of an order in progress whose voucher
+    share lapsed into cash (orders/expiry.py)."""
+    if order.status not in PAYABLE_STATES or (order.status != OrderStatus.PLACED and not order.balance_due_fen):
         raise AlreadyPaid() if order.status == OrderStatus.PAID else NotPayable()
     if order.cash_fen <= 0:
         raise NothingToPay()
-    if db.session.scalar(select(Payment.id).where(Payment.order_id == order.id,
-                                                  Payment.status == PaymentStatus.SUCCEEDED).limit(1)):
+    if order.balance_due_fen <= 0:
         raise AlreadyPaid()
 
 
@@ -263,9 +264,10 @@ def payments_of(order):
 # --- refunds ----------------------------------------------------------------------------------
 
 def refund_payment(payment, amount_fen, actor, reason):
-    """Refund `amount_fen` of a received payment through Stripe, recorded once and posted to the
-    cash ledger. Raises NotRefundable, OverRefund, InsufficientFunds (the provider's payable was
-    paid out), PaymentGatewayUnavailable — all before any money moves."""
+    """Refund `amount_fen` of a received payment: recorded once and posted to the cash ledger
+    now; Stripe is asked after the transaction commits (`dispatch_refund`, run by the worker), so
+    no database lock is held while it answers and a rolled-back decision never reaches it.
+    Raises NotRefundable, OverRefund, InsufficientFunds (the provider's payable was paid out)."""
     if type(amount_fen) is not int or amount_fen <= 0:
         raise ValidationFailed(N_("The amount must be a whole number of fen greater than zero."))
     if payment.status != PaymentStatus.SUCCEEDED:
@@ -284,38 +286,82 @@ def refund_payment(payment, amount_fen, actor, reason):
         raise OverRefund(remaining=_yuan(payment.amount_fen - payment.refunded_fen))
     order = payment.order
     refund = Refund(payment_id=payment.id, amount_fen=amount_fen, reason=reason or "",
-                    actor_id=getattr(actor, "id", None), status="pending")
+                    actor_id=getattr(actor, "id", None), status=RefundStatus.PENDING)
     db.session.add(refund)
     db.session.flush()
     transfer(db.session, open_cash_account(db.session, AccountKind.PROVIDER_PAYABLE, order.provider_id),
              open_cash_account(db.session, AccountKind.STRIPE_CLEARING), amount_fen,
              kind=TransferKind.REFUND, key=f"refund:{refund.id}", order_id=order.id,
              actor_id=refund.actor_id, memo=f"{order.number} refund of payment attempt {payment.attempt}")
-    # The key names the slice of the payment being refunded, so a retry after a lost commit
-    # gets Stripe's first refund back instead of a second one.
-    result = gateway().refund(payment.intent_id, amount_fen, f"refund-{payment.id}-{before}-{amount_fen}",
-                              {"order_number": order.number, "payment_id": str(payment.id),
-                               "refund_id": str(refund.id)})
-    refund.stripe_refund_id, refund.status = result.id, result.status
-    db.session.flush()
+    add_to_order(order, cash_refunded_fen=amount_fen)
     return refund
 
 
 def refund_order(order, actor, reason):
     """Refund whatever is still unrefunded on the order's received payments; a second call
     refunds nothing. Returns the new Refund rows. Raises as refund_payment."""
-    refunds = []
+    return refund_amount(order, None, actor, reason)
+
+
+def refund_amount(order, amount_fen, actor, reason):
+    """Refund `amount_fen` (None: everything unrefunded) of the order's received payments, the
+    latest payment first. Returns the new Refund rows. Raises OverRefund, as refund_payment."""
+    refunds, left = [], amount_fen
     db.session.flush()
-    for payment in payments_of(order):
+    for payment in reversed(payments_of(order)):
         db.session.refresh(payment)
         remaining = payment.amount_fen - payment.refunded_fen
-        if payment.status != PaymentStatus.SUCCEEDED or remaining <= 0:
+        if payment.status != PaymentStatus.SUCCEEDED or remaining <= 0 or left == 0:
             continue
+        part = remaining if left is None else min(remaining, left)
         try:
-            refunds.append(refund_payment(payment, remaining, actor, reason))
+            refunds.append(refund_payment(payment, part, actor, reason))
         except OverRefund:
             continue  # a rival refund got there first
+        left = None if left is None else left - part
+    if left:
+        raise OverRefund(remaining=_yuan(order.cash_received_fen))
     return refunds
+
+
+def add_to_order(order, **deltas):
+    """Add to the order's cash figures in the database itself (col = col + delta), so rival
+    payments and refunds of one order never overwrite each other's sums."""
+    db.session.flush()
+    db.session.execute(update(Order).where(Order.id == order.id)
+                       .values(**{name: getattr(Order, name) + delta for name, delta in deltas.items()}),
+                       execution_options={"synchronize_session": False})
+    db.session.refresh(order)
+
+
+def pending_refunds(limit=200):
+    return list(db.session.scalars(select(Refund.id).where(Refund.status == RefundStatus.PENDING)
+                                   .order_by(Refund.id).limit(limit)))
+
+
+def dispatch_refund(refund_id):
+    """Ask Stripe for one recorded refund (the worker, after the refund's transaction committed).
+    The key names our refund row, so asking again returns Stripe's first refund. The call is made
+    with no transaction open; the answer is recorded in a new one. Returns the refund's status.
+    Raises PaymentGatewayUnavailable (the refund stays pending and is asked again later)."""
+    refund = db.session.get(Refund, refund_id)
+    if refund is None or refund.status != RefundStatus.PENDING:
+        return None
+    call = (refund.payment.intent_id, refund.amount_fen, f"refund-{refund.id}",
+            {"order_number": refund.payment.order.number, "payment_id": str(refund.payment_id),
+             "refund_id": str(refund.id)})
+    db.session.rollback()  # end the read: nothing is held while Stripe answers
+    result = gateway().refund(*call)
+
+    def record():
+        row = db.session.get(Refund, refund_id)
+        if row.status == RefundStatus.PENDING:
+            row.stripe_refund_id = result.id
+            row.status = RefundStatus.FAILED if result.status in ("failed", "canceled") else RefundStatus.SENT
+            db.session.flush()
+        return row.status
+
+    return run_in_transaction(db.session, record)
 
 
 def _yuan(fen):
@@ -329,6 +375,7 @@ def _post_payment(payment, order):
              open_cash_account(db.session, AccountKind.PROVIDER_PAYABLE, order.provider_id),
              payment.amount_fen, kind=TransferKind.PAYMENT, key=f"payment:{payment.id}",
              order_id=order.id, memo=f"{order.number} payment attempt {payment.attempt}")
+    add_to_order(order, cash_paid_fen=payment.amount_fen)
 
 
 # --- webhook ----------------------------------------------------------------------------------

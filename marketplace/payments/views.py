@@ -45,7 +45,7 @@ def failure_message(payment):
 @login_required
 def pay(number):
     order = buyer_order(number)
-    if order.status != OrderStatus.PLACED or order.cash_fen == 0:
+    if not order.balance_due_fen:
         flash(_("This order is not awaiting payment."), "success" if order.status == OrderStatus.PAID else "error")
         return redirect(order_url(order))
     previous = failure_message(services.latest_payment(order))

@@ -1,3 +1,2 @@
 """Redemption (兑付): providers claim the voucher share of completed orders; admins review twice
 (初审, 终审) and pay approved requests in settlement batches (结算批次)."""
-from marketplace.redemption import views  # noqa: E402,F401

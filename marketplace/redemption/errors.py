@@ -40,3 +40,7 @@ class BatchWrongState(InvalidState):
 
 class ReferenceUsed(Duplicate):
     message = N_("The bank reference %(reference)s has already been used for another batch.")
+
+
+class ProviderSuspended(InvalidState):
+    message = N_("Your organisation is suspended: redemption requests wait until it is reinstated.")

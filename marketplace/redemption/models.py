@@ -117,13 +117,16 @@ class RedemptionItem(db.Model):
 
     __tablename__ = "redemption_items"
     __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),
-                      UniqueConstraint("request_id", "order_id", name="uq_redemption_items_request_order"))
+                      UniqueConstraint("request_id", "order_id", name="uq_redemption_items_request_order"),
+                      UniqueConstraint("live_order_id", "program_id", name="uq_redemption_items_live_order_program"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("redemption_requests.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    # Set while the request is live, NULL once rejected: an order sits in one live request at most.
-    live_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), unique=True)
+    # Set while the request is live, NULL once rejected: an order's share in one program sits in
+    # one live request at most (an order paid from two programs is claimed once in each).
+    live_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("voucher_programs.id"), index=True)
     invoice_number: Mapped[str] = mapped_column(String(60))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
 

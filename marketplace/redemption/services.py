@@ -22,7 +22,7 @@ from marketplace.orders.models import Order, OrderStatus, OrderVoucher
 from marketplace.redemption import errors
 from marketplace.redemption.models import (EVIDENCE_KINDS, REQUEST_LABELS, RedemptionEvidence, RedemptionItem,
                                            RedemptionRequest, RequestStatus as R)
-from marketplace.vouchers.models import VoucherProgram
+from marketplace.vouchers.models import Voucher, VoucherProgram
 from marketplace.vouchers.rules import local_date
 
 MAX_INVOICE = 60
@@ -40,25 +40,40 @@ class Evidence:
     upload: uploads.Upload
 
 
-def posted_shares(order_ids):
-    """{order id: voucher share posted to the provider's receivable} for these orders."""
-    rows = db.session.execute(select(OrderVoucher.order_id, func.coalesce(func.sum(OrderVoucher.posted_fen), 0))
-                              .where(OrderVoucher.order_id.in_(list(order_ids))).group_by(OrderVoucher.order_id))
+def posted_shares(order_ids, program_id):
+    """{order id: voucher share posted to the provider's receivable in this program}."""
+    rows = db.session.execute(
+        select(OrderVoucher.order_id, func.coalesce(func.sum(OrderVoucher.posted_fen), 0))
+        .join(Voucher, Voucher.id == OrderVoucher.voucher_id)
+        .where(OrderVoucher.order_id.in_(list(order_ids)), Voucher.program_id == program_id)
+        .group_by(OrderVoucher.order_id))
     return {order_id: int(total) for order_id, total in rows}
 
 
-def claimable_orders(provider_id, program_id=None):
-    """[(order, amount)] the provider may claim now: completed, voucher share posted, in no live request."""
-    live = select(RedemptionItem.live_order_id).where(RedemptionItem.live_order_id.is_not(None))
-    query = (select(Order).where(Order.provider_id == provider_id, Order.program_id.is_not(None),
-                                 Order.status.in_([OrderStatus.COMPLETED, OrderStatus.REDEEMED]),
-                                 Order.id.not_in(live))
-             .order_by(Order.completed_at, Order.id))
-    if program_id is not None:
-        query = query.where(Order.program_id == program_id)
-    orders = db.session.scalars(query).all()
-    shares = posted_shares(order.id for order in orders)
+def claimable_orders(provider_id, program_id):
+    """[(order, amount)] the provider may claim now in the program: completed (or already partly
+    claimed in another program), its voucher share in this program posted, in no live request
+    for this program."""
+    live = select(RedemptionItem.live_order_id).where(RedemptionItem.live_order_id.is_not(None),
+                                                      RedemptionItem.program_id == program_id)
+    in_program = select(OrderVoucher.order_id).join(Voucher, Voucher.id == OrderVoucher.voucher_id).where(
+        Voucher.program_id == program_id, OrderVoucher.posted_fen > 0)
+    orders = db.session.scalars(
+        select(Order).where(Order.provider_id == provider_id, Order.id.in_(in_program), Order.id.not_in(live),
+                            Order.status.in_([OrderStatus.COMPLETED, OrderStatus.REDEEMED]))
+        .order_by(Order.completed_at, Order.id)).all()
+    shares = posted_shares((order.id for order in orders), program_id)
     return [(order, shares[order.id]) for order in orders if shares.get(order.id, 0) > 0]
+
+
+def claimable_by_program(provider_id):
+    """{program: [(order, amount)]} of everything the provider may claim, by program."""
+    held = select(Voucher.program_id).join(OrderVoucher, OrderVoucher.voucher_id == Voucher.id).join(
+        Order, Order.id == OrderVoucher.order_id).where(Order.provider_id == provider_id, OrderVoucher.posted_fen > 0)
+    programs = db.session.scalars(select(VoucherProgram).where(VoucherProgram.id.in_(held))
+                                  .order_by(VoucherProgram.redeem_by, VoucherProgram.id)).all()
+    found = {program: claimable_orders(provider_id, program.id) for program in programs}
+    return {program: rows for program, rows in found.items() if rows}
 
 
 def check_deadline(program, now=None):
@@ -67,8 +82,12 @@ def check_deadline(program, now=None):
 
 
 def require_provider(actor):
+    from marketplace.catalog.providers import is_suspended
+
     if actor is None or actor.role != "provider" or not actor.can_trade:
         raise PermissionDenied()
+    if is_suspended(actor.organisation_id):
+        raise errors.ProviderSuspended()
 
 
 def submit(actor, program_id, claims, evidence, note="", now=None):
@@ -102,7 +121,7 @@ def add_items(request, actor, claims):
         if not invoice or len(invoice) > MAX_INVOICE:
             raise errors.InvoiceMissing(number=order.number, field="orders")
         db.session.add(RedemptionItem(request_id=request.id, order_id=order.id, live_order_id=order.id,
-                                      invoice_number=invoice, amount_fen=amount))
+                                      program_id=request.program_id, invoice_number=invoice, amount_fen=amount))
         if order.status == OrderStatus.COMPLETED:
             lifecycle.transition(order, "request_redemption", actor, invoice)
     db.session.flush()
@@ -146,6 +165,10 @@ def resubmit(request_id, actor, invoices, evidence, note="", now=None):
     return request
 
 
+def live_items(order_id):
+    return db.session.scalars(select(RedemptionItem).where(RedemptionItem.live_order_id == order_id)).all()
+
+
 def get_request(request_id, actor):
     """The request if the actor is an admin or a member of its provider; RequestNotFound otherwise."""
     request = db.session.get(RedemptionRequest, request_id)
@@ -180,7 +203,9 @@ def review(request_id, actor, decision, reason=""):
         request.status = R.REJECTED
         for item in request.items:
             item.live_order_id = None
-            lifecycle.transition(item.order, "reject_redemption", actor, request.reason)
+            db.session.flush()
+            if not live_items(item.order_id):  # no other program's claim still holds the order
+                lifecycle.transition(item.order, "reject_redemption", actor, request.reason)
     db.session.flush()
     record(actor, f"redemption.{decision}", request, before=before, after=snapshot(request), reason=request.reason if decision in ("return", "reject") else None)
     tell_provider(request)

@@ -15,8 +15,10 @@ from marketplace.ledger.accounts import program_account_code, receivable_account
 from marketplace.ledger.models import AccountKind
 from marketplace.orders import lifecycle
 from marketplace.redemption import errors
-from marketplace.redemption.models import (BATCH_LABELS, BatchStatus as B, RedemptionRequest,
+from marketplace.orders.models import OrderStatus, OrderVoucher
+from marketplace.redemption.models import (BATCH_LABELS, BatchStatus as B, RedemptionItem, RedemptionRequest,
                                            RequestStatus as R, SettlementBatch)
+from marketplace.vouchers.models import Voucher
 from marketplace.redemption.services import tell_provider
 
 EXPORT_HEADER = (N_("Batch"), N_("Request"), N_("Provider"), N_("Unified social credit code"), N_("Program"),
@@ -88,13 +90,25 @@ def mark_paid(batch_id, actor, bank_reference):
     batch.status, batch.bank_reference, batch.paid_by_id, batch.paid_at = B.PAID, reference, actor.id, utcnow()
     for request in batch.requests:
         request.status = R.SETTLED
-        for item in request.items:
-            lifecycle.transition(item.order, "settle", actor, reference)
         tell_provider(request)
+    db.session.flush()
+    for order in {item.order for request in batch.requests for item in request.items}:
+        if order.status == OrderStatus.REDEEMED and fully_settled(order):
+            lifecycle.transition(order, "settle", actor, reference)
     db.session.flush()
     record(actor, "settlement.paid", batch, before={"status": "unpaid"},
            after={"status": "paid", "bank_reference": reference, "total_fen": batch.total_fen})
     return batch
+
+
+def fully_settled(order):
+    """True when every program share posted on the order has been paid in a settlement (an order
+    paid from two programs is settled once both claims are)."""
+    posted = set(db.session.scalars(select(Voucher.program_id).join(OrderVoucher, OrderVoucher.voucher_id == Voucher.id)
+                                    .where(OrderVoucher.order_id == order.id, OrderVoucher.posted_fen > 0)))
+    settled = set(db.session.scalars(select(RedemptionItem.program_id).join(RedemptionRequest).where(
+        RedemptionItem.order_id == order.id, RedemptionRequest.status == R.SETTLED)))
+    return posted <= settled
 
 
 def settle_requests(batch, actor, reference):

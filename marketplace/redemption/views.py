@@ -22,10 +22,7 @@ provider_required = role_required("provider")
 @bp.route("/")
 @provider_required
 def index():
-    claimable = services.claimable_orders(current_user.organisation_id)
-    programs = {}
-    for order, amount in claimable:
-        programs.setdefault(order.program, []).append((order, amount))
+    programs = services.claimable_by_program(current_user.organisation_id)
     requests = db.session.scalars(select(RedemptionRequest).where(RedemptionRequest.provider_id == current_user.organisation_id)
                                   .order_by(RedemptionRequest.id.desc())).all()
     return render_template("redemption/index.html", programs=programs, requests=requests,

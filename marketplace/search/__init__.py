@@ -1,1 +1,3 @@
-from marketplace.search import views  # noqa: F401
+"""Search: the Whoosh index fed from the catalogue's outbox, queries, synonyms.
+
+The factory registers the views (marketplace.VIEW_MODULES); importing the package loads none."""

@@ -1,1 +1,3 @@
-from marketplace.vouchers import views  # noqa: F401
+"""Voucher programs, applications, issuance, expiry and revocation.
+
+The factory registers the views (marketplace.VIEW_MODULES); importing the package loads none."""

@@ -23,8 +23,7 @@ def holding(program, organisation_id):
     """The enterprise's vouchers and pending applications in the program, summed."""
     face, available = db.session.execute(
         select(func.coalesce(func.sum(Voucher.face_value_fen), 0),
-               func.coalesce(func.sum(ledger.Account.credits_posted - ledger.Account.debits_posted
-                                      - ledger.Account.debits_pending), 0))
+               func.coalesce(func.sum(ledger.spendable(ledger.Account)), 0))
         .join(ledger.Account, ledger.Account.id == Voucher.account_id)
         .where(Voucher.program_id == program.id, Voucher.organisation_id == organisation_id)).one()
     pending = db.session.scalar(select(func.coalesce(func.sum(VoucherApplication.amount_fen), 0)).where(

@@ -20,16 +20,12 @@ from marketplace.vouchers.rules import local_date
 REMINDER_DAYS = (30, 7)
 
 
-def available_of(account):
-    return account.credits_posted - account.debits_posted - account.debits_pending
-
-
 def lapse(voucher, kind, actor=None, memo=""):
     """Move the voucher's available balance to the program's lapsed account. The key names the
     account's totals, so a second run over the same state writes nothing; holds are untouched."""
     account = voucher.account
     db.session.refresh(account)
-    amount = available_of(account)
+    amount = ledger.spendable(account)
     if amount <= 0:
         return 0
     lapsed = ledger.find_account(db.session, program_account_code(voucher.program.code, ledger.AccountKind.LAPSED))
@@ -39,22 +35,50 @@ def lapse(voucher, kind, actor=None, memo=""):
     return amount
 
 
-def expire_vouchers(now=None, program_id=None):
-    """Lapse what is left on vouchers whose program's use_by has passed (Asia/Shanghai dates),
-    in every program or one. Runs any number of times; returns (vouchers touched, fen lapsed)."""
+def is_dead(voucher, now=None):
+    """Revoked, or past its program's use_by: money on it can no longer be spent."""
+    return voucher.revoked_at is not None or voucher.lapsed_at is not None or \
+        local_date(now or utcnow()) > voucher.program.use_by
+
+
+def lapse_if_dead(voucher, actor=None, now=None):
+    """Money a hold released back to a revoked or expired voucher lapses in the same transaction:
+    expiry never looks at a revoked voucher again, and an expired one's may have run already."""
+    if voucher.revoked_at is not None:
+        return lapse(voucher, ledger.TransferKind.REVOKE, actor, memo=f"{voucher.number} released after revocation")
+    if is_dead(voucher, now):
+        return lapse(voucher, ledger.TransferKind.LAPSE, actor, memo=f"{voucher.number} released after expiry")
+    return 0
+
+
+def vouchers_to_expire(now=None, program_id=None):
+    """Ids of vouchers whose program's use_by has passed (Asia/Shanghai) and that still have
+    money or no lapse date (revoked ones lapse when revoked)."""
     today = local_date(now or utcnow())
-    query = select(Voucher).join(VoucherProgram).where(VoucherProgram.use_by < today, Voucher.revoked_at.is_(None))
+    query = (select(Voucher.id).join(VoucherProgram).join(ledger.Account, ledger.Account.id == Voucher.account_id)
+             .where(VoucherProgram.use_by < today, Voucher.revoked_at.is_(None),
+                    (Voucher.lapsed_at.is_(None)) | (ledger.spendable(ledger.Account) > 0)))
     if program_id is not None:
         query = query.where(VoucherProgram.id == program_id)
-    due = db.session.scalars(query.order_by(Voucher.id)).all()
-    touched, total = 0, 0
-    for voucher in due:
-        amount = lapse(voucher, ledger.TransferKind.LAPSE, memo=f"{voucher.number} expired")
-        if voucher.lapsed_at is None:
-            voucher.lapsed_at = now or utcnow()
-        touched, total = touched + (amount > 0), total + amount
+    return list(db.session.scalars(query.order_by(Voucher.id)))
+
+
+def expire_voucher(voucher_id, now=None):
+    """Lapse what is left on one voucher past use_by; returns fen lapsed (0 when a rival did)."""
+    voucher = db.session.get(Voucher, voucher_id)
+    amount = lapse(voucher, ledger.TransferKind.LAPSE, memo=f"{voucher.number} expired")
+    if voucher.lapsed_at is None:
+        voucher.lapsed_at = now or utcnow()
     db.session.flush()
-    return touched, total
+    return amount
+
+
+def expire_vouchers(now=None, program_id=None):
+    """Lapse what is left on vouchers whose program's use_by has passed, in every program or one,
+    in the caller's transaction (the worker runs expire_voucher per voucher instead). Runs any
+    number of times; returns (vouchers touched, fen lapsed)."""
+    amounts = [expire_voucher(voucher_id, now) for voucher_id in vouchers_to_expire(now, program_id)]
+    return sum(1 for amount in amounts if amount > 0), sum(amounts)
 
 
 def expire_program(program_id, actor, now=None):
@@ -96,21 +120,33 @@ def revoke(voucher_id, actor, reason):
     return voucher
 
 
-def send_expiry_reminders(now=None):
-    """Remind holders 30 and 7 days before use_by, once each per voucher; returns how many."""
+def vouchers_to_remind(now=None):
+    """[(voucher id, days)] of live vouchers whose use_by is within a reminder's reach."""
     today = local_date(now or utcnow())
-    sent = 0
+    found = []
     for days in REMINDER_DAYS:
-        vouchers = db.session.scalars(select(Voucher).join(VoucherProgram).where(
+        found += [(voucher_id, days) for voucher_id in db.session.scalars(select(Voucher.id).join(VoucherProgram).where(
             VoucherProgram.use_by >= today, VoucherProgram.use_by <= today + timedelta(days=days),
-            Voucher.revoked_at.is_(None), Voucher.lapsed_at.is_(None))).all()
-        for voucher in vouchers:
-            left = available_of(voucher.account)
-            if left > 0:
-                sent += len(notifications.notify(
-                    db.session, notifications.members(db.session, voucher.organisation_id), "voucher_expiring",
-                    N_("Voucher %(number)s expires on %(date)s"),
-                    N_("%(amount)s is still available on voucher %(number)s. Use it on an order by %(date)s."),
-                    link="/vouchers/", dedupe_key=f"expiry{days}:{voucher.id}", number=voucher.number,
-                    date=voucher.program.use_by.isoformat(), amount=format_fen(left)))
-    return sent
+            Voucher.revoked_at.is_(None), Voucher.lapsed_at.is_(None)).order_by(Voucher.id))]
+    return found
+
+
+def remind(voucher_id, days):
+    """The `days`-before-expiry reminder of one voucher, once (its dedupe key); returns how many
+    users were told."""
+    voucher = db.session.get(Voucher, voucher_id)
+    left = ledger.spendable(voucher.account)
+    if left <= 0:
+        return 0
+    return len(notifications.notify(
+        db.session, notifications.members(db.session, voucher.organisation_id), "voucher_expiring",
+        N_("Voucher %(number)s expires on %(date)s"),
+        N_("%(amount)s is still available on voucher %(number)s. Use it on an order by %(date)s."),
+        link="/vouchers/", dedupe_key=f"expiry{days}:{voucher.id}", number=voucher.number,
+        date=voucher.program.use_by.isoformat(), amount=format_fen(left)))
+
+
+def send_expiry_reminders(now=None):
+    """Remind holders 30 and 7 days before use_by, once each per voucher, in the caller's
+    transaction; returns how many notifications were made."""
+    return sum(remind(voucher_id, days) for voucher_id, days in vouchers_to_remind(now))

@@ -1,4 +1,5 @@
 """Issuing vouchers: one or many in a single ledger batch, each exactly once (by issue key)."""
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select, update
@@ -7,8 +8,8 @@ from marketplace import ledger
 from marketplace.extensions import db
 from marketplace.ledger.accounts import account_values, program_account_code, voucher_account_code
 from marketplace.money import format_fen
-from marketplace.vouchers.errors import BudgetExhausted
-from marketplace.vouchers.models import Voucher
+from marketplace.vouchers.errors import BudgetExhausted, OverCap
+from marketplace.vouchers.models import EnterpriseQuota, Voucher
 from marketplace.vouchers.numbers import voucher_number
 
 
@@ -42,6 +43,7 @@ def issue_vouchers(program, items, actor, batch_id=None):
     left = ledger.balance(db.session, budget.id).available
     if total > left:
         raise BudgetExhausted(left=format_fen(left), amount=format_fen(total))
+    charge_quotas(program, items)
     vouchers = insert_vouchers(program, items, actor, batch_id)
     requests = [ledger.TransferRequest(
         budget.id, voucher.account_id, item.amount, ledger.TransferKind.ISSUE, key=f"issue:{item.issue_key}",
@@ -52,6 +54,48 @@ def issue_vouchers(program, items, actor, batch_id=None):
     except ledger.InsufficientFunds as error:  # a concurrent issuance got there first
         raise BudgetExhausted(left=format_fen(budget_left(program)), amount=format_fen(total)) from error
     return vouchers
+
+
+def charge_quotas(program, items):
+    """Count the items against each enterprise's cap in the program. The quota rows are locked
+    (PostgreSQL; SQLite serialises writers) and checked here for the message; the database's
+    CHECK is what makes exceeding the cap impossible. Raises OverCap."""
+    totals = defaultdict(int)
+    for item in items:
+        totals[item.organisation_id] += item.amount
+    quotas = locked_quotas(program, sorted(totals))
+    for organisation_id, amount in totals.items():
+        quota = quotas[organisation_id]
+        if quota.issued_fen + amount > quota.cap_fen:
+            raise OverCap(remaining=format_fen(quota.cap_fen - quota.issued_fen), cap=format_fen(quota.cap_fen),
+                          field="amount")
+    db.session.execute(update(EnterpriseQuota), [
+        {"program_id": program.id, "organisation_id": organisation_id,
+         "issued_fen": quotas[organisation_id].issued_fen + amount} for organisation_id, amount in totals.items()])
+
+
+def locked_quotas(program, organisation_ids):
+    """{organisation id: quota row}, created where missing, read under a row lock."""
+    def read():
+        return {quota.organisation_id: quota for quota in db.session.scalars(
+            select(EnterpriseQuota).where(EnterpriseQuota.program_id == program.id,
+                                          EnterpriseQuota.organisation_id.in_(organisation_ids))
+            .with_for_update().execution_options(populate_existing=True))}
+
+    quotas = read()
+    missing = [organisation_id for organisation_id in organisation_ids if organisation_id not in quotas]
+    if missing:  # a rival inserting the same row first makes this a unique violation: retried
+        db.session.execute(insert(EnterpriseQuota), [
+            {"program_id": program.id, "organisation_id": organisation_id, "cap_fen": program.enterprise_cap_fen,
+             "issued_fen": 0} for organisation_id in missing])
+        quotas = read()
+    return quotas
+
+
+def issued_to(program, organisation_id):
+    """Fen issued so far to the enterprise in the program (its quota row; 0 without one)."""
+    return db.session.scalar(select(EnterpriseQuota.issued_fen).where(
+        EnterpriseQuota.program_id == program.id, EnterpriseQuota.organisation_id == organisation_id)) or 0
 
 
 def insert_vouchers(program, items, actor, batch_id):

@@ -133,6 +133,21 @@ class Voucher(db.Model):
     account = relationship("Account")
 
 
+class EnterpriseQuota(db.Model):
+    """What one enterprise has been issued in one program: never above the program's
+    per-enterprise cap, which the database itself enforces (a CHECK, like the ledger's overdraft
+    guard), so no issuance path — an application, a batch, two operators approving at the same
+    moment — can exceed it. `cap_fen` copies the program's cap, which is locked once issuing starts."""
+
+    __tablename__ = "enterprise_quotas"
+    __table_args__ = (CheckConstraint("issued_fen >= 0 AND issued_fen <= cap_fen", name="within_cap"),)
+
+    program_id: Mapped[int] = mapped_column(ForeignKey("voucher_programs.id"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    cap_fen: Mapped[int] = mapped_column(BigInteger)
+    issued_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class IssueBatch(db.Model):
     """An uploaded issuance CSV: previewed (rows stored), then confirmed once."""
 

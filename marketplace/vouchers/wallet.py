@@ -37,7 +37,7 @@ def used_and_lapsed(voucher):
 def wallet_row(voucher, today):
     account = voucher.account
     held = account.debits_pending
-    available = account.credits_posted - account.debits_posted - held
+    available = ledger.spendable(account)
     used, lapsed = used_and_lapsed(voucher)
     status = voucher_status(voucher, available, held, today)
     soon = status in ("active", "partly_used") and available > 0 and \

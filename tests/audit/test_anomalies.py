@@ -1,7 +1,9 @@
+from sqlalchemy import update
+
 from marketplace.audit import anomalies
 from marketplace.audit.models import AnomalyDismissal, AuditEntry
 from marketplace.extensions import db
-from marketplace.orders.models import Review
+from marketplace.orders.models import Order, Review
 from marketplace.payments.models import Payment, Refund
 from marketplace.redemption import services
 from tests.redemption.conftest import complete_order, evidence, program  # noqa: F401
@@ -39,13 +41,17 @@ def test_contract_splitting(complete_order, program):
     assert {f.order_number for f in flagged("contract_splitting")} == {first.number, second.number}
 
 
-def test_voucher_share_above_the_ratio(complete_order, program):
+def test_voucher_share_above_the_terms_it_was_priced_under(complete_order, program):
     order = complete_order()
     assert flagged("share_above_ratio") == []
-    program.ratio_bp = 1000
+    program.ratio_bp = 1000  # terms changed mid-program: orders priced under 35% stay right
+    db.session.commit()
+    assert flagged("share_above_ratio") == []
+    db.session.execute(update(Order).where(Order.id == order.id)
+                       .values(voucher_fen=Order.voucher_fen + 1, cash_fen=Order.cash_fen - 1))
     db.session.commit()
     [flag] = flagged("share_above_ratio")
-    assert flag.order_number == order.number and flag.params["ratio"] == "10"
+    assert flag.order_number == order.number and flag.params["ratio"] == "35"
 
 
 def test_redemption_without_delivery_evidence(complete_order, seller, program):
@@ -59,14 +65,14 @@ def test_redemption_without_delivery_evidence(complete_order, seller, program):
 
 def test_refund_after_redemption(complete_order, seller, program):
     order = complete_order()
-    payment = Payment(order_id=order.id, amount_fen=order.cash_fen, status="succeeded")
+    payment = Payment(order_id=order.id, attempt=2, amount_fen=order.cash_fen, status="succeeded")
     db.session.add(payment)
     db.session.flush()
-    db.session.add(Refund(payment_id=payment.id, amount_fen=100, status="succeeded"))
+    db.session.add(Refund(payment_id=payment.id, amount_fen=100, status="sent"))
     db.session.commit()
     assert flagged("refund_after_redemption") == []  # refunded before any claim
     claim(seller, program, order)
-    db.session.add(Refund(payment_id=payment.id, amount_fen=200, status="succeeded"))
+    db.session.add(Refund(payment_id=payment.id, amount_fen=200, status="sent"))
     db.session.commit()
     [flag] = flagged("refund_after_redemption")
     assert flag.params["amount"] == "¥2.00"

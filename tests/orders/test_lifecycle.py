@@ -10,19 +10,19 @@ from marketplace.errors import InvalidState, NotFound, PermissionDenied, Validat
 from marketplace.extensions import db
 from marketplace.orders import services
 from marketplace.orders.models import OrderEvent, Review
+from marketplace.worker import run_job
 from tests.catalog.conftest import PDF
 from tests.orders.conftest import package_of
 from tests.vouchers.fixtures import assert_reconciled
 
 
 @pytest.fixture
-def paid_order(funded_buyer, listing):
-    """An order whose cash share is recorded as paid (the payment itself is tested in tests/payments)."""
+def paid_order(funded_buyer, listing, pay_order):
+    """An order whose cash share is paid through localstripe."""
     buyer, program, voucher = funded_buyer
     order = services.place_order(buyer, services.offer_for(listing.id, package_of(listing).id), "paid-order")
-    services.payment_succeeded(order.id, payment_id=0)
     db.session.commit()
-    return order
+    return pay_order(order)
 
 
 def report(user):
@@ -146,9 +146,9 @@ def test_timeouts_expire_unpaid_and_auto_accept_delivered(funded_buyer, listing,
     services.accept(paid_order, seller)
     services.deliver(paid_order, seller, "", report(seller))
     db.session.commit()
-    assert services.run_timeouts(utcnow()) == 0
+    assert not run_job("order timeouts", utcnow())
     later = utcnow() + timedelta(days=app.config["ORDER_AUTO_ACCEPT_DAYS"] + 1)
-    assert services.run_timeouts(later) == 2
+    assert run_job("order timeouts", later).results == {"expired": 1, "accepted": 1}
     db.session.commit()
     assert unpaid.status == "cancelled" and paid_order.status == "completed"
     assert ledger.balance(db.session, voucher.account_id).pending == 0
@@ -157,7 +157,8 @@ def test_timeouts_expire_unpaid_and_auto_accept_delivered(funded_buyer, listing,
 
 def test_unaccepted_paid_orders_expire(paid_order, app, funded_buyer):
     later = utcnow() + timedelta(days=app.config["ORDER_ACCEPT_DAYS"] + 1)
-    services.run_timeouts(later)
+    run_job("order timeouts", later)
+    db.session.refresh(paid_order)
     assert paid_order.status == "cancelled"
 
 

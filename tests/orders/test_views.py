@@ -47,11 +47,10 @@ def test_provider_cannot_checkout(client, auth, listing, make_user):
 
 
 @pytest.fixture
-def order(funded_buyer, listing):
+def order(funded_buyer, listing, pay_order):
     placed = services.place_order(funded_buyer[0], services.offer_for(listing.id, package_of(listing).id), "v-order")
-    services.payment_succeeded(placed.id, 0)
     db.session.commit()
-    return placed
+    return pay_order(placed)
 
 
 def test_order_pages_for_each_party(client, auth, order, funded_buyer, seller):

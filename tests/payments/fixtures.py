@@ -75,3 +75,18 @@ def make_order(make_user, make_org):
         db.session.commit()
         return order
     return make
+
+
+@pytest.fixture
+def pay_order(stripe_app):
+    """pay_order(order) → the order's balance paid through localstripe with the test card that
+    succeeds, as the pay page does (committed)."""
+    from marketplace.ledger import run_in_transaction
+    from marketplace.payments import services as payments
+
+    def pay(order):
+        payment = run_in_transaction(db.session, lambda: payments.open_payment(order, order.buyer))
+        run_in_transaction(db.session, lambda: payments.pay_with_test_method(payment, "success", order.buyer))
+        db.session.refresh(order)
+        return order
+    return pay

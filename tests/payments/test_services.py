@@ -115,9 +115,12 @@ def test_refund_order_refunds_once_and_posts_the_reverse_transfer(make_order):
     payment = paid(order)
     refunds = services.refund_order(order, order.buyer, "cancelled")
     db.session.commit()
-    assert [(r.amount_fen, r.status) for r in refunds] == [(30_000, "succeeded")]
+    assert [(r.amount_fen, r.status, r.stripe_refund_id) for r in refunds] == [(30_000, "pending", None)]
+    assert services.dispatch_refund(refunds[0].id) == "sent"  # Stripe is asked after the commit
+    assert services.dispatch_refund(refunds[0].id) is None  # once
+    db.session.refresh(refunds[0])
     assert refunds[0].stripe_refund_id.startswith("re_")
-    assert payment.refunded_fen == 30_000
+    assert payment.refunded_fen == 30_000 and (order.cash_paid_fen, order.cash_refunded_fen) == (30_000, 30_000)
     assert services.refund_order(order, order.buyer, "again") == []
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Refund)) == 1
@@ -184,17 +187,28 @@ def test_gateway_down_during_start_payment_writes_nothing(app, make_order):
     assert db.session.scalar(select(func.count()).select_from(Payment)) == 0
 
 
-def test_gateway_down_during_refund_writes_nothing(app, make_order):
+def test_gateway_down_keeps_the_refund_pending_until_stripe_answers(app, make_order, localstripe_server):
+    """No gateway call happens inside the refund's transaction: the decision commits, and the
+    worker asks Stripe afterwards, again and again while Stripe is down, once when it answers."""
+    from marketplace.worker import run_job
+
     order = make_order()
     payment = paid(order)
+    refund, = services.refund_order(order, None, "cancelled")
+    db.session.commit()
     app.config.update(STRIPE_API_BASE="http://127.0.0.1:9", STRIPE_MAX_NETWORK_RETRIES=0)
     app.extensions.pop("payment_gateway", None)
-    with pytest.raises(PaymentGatewayUnavailable):
-        services.refund_order(order, None, "cancelled")
-    db.session.rollback()
-    assert db.session.get(Payment, payment.id).refunded_fen == 0
-    assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
-    assert cash_transfers(order, "refund") == 0
+    assert run_job("refunds").failed == 1
+    db.session.refresh(refund)
+    assert refund.status == "pending" and db.session.get(Payment, payment.id).refunded_fen == payment.amount_fen
+    assert cash_transfers(order, "refund") == 1
+    from marketplace.jobs.services import open_failures
+
+    assert [(f.job, f.item) for f in open_failures()] == [("refunds", f"refund:{refund.id}")]
+    app.config["STRIPE_API_BASE"] = localstripe_server
+    app.extensions.pop("payment_gateway", None)
+    assert run_job("refunds").results == {"sent": 1}
+    assert open_failures() == [] and run_job("refunds").done == 0
 
 
 def test_payment_arriving_after_the_order_was_cancelled_is_refunded(make_order):

@@ -12,13 +12,14 @@ def report(user):
 
 
 @pytest.fixture
-def complete_order(funded_buyer, listing, seller):
+def complete_order(funded_buyer, listing, seller, pay_order):
     """complete_order(key) → an order completed (验收) with its voucher share posted to the seller."""
     buyer, program, voucher = funded_buyer
 
     def make(key="order-1"):
         order = orders.place_order(buyer, orders.offer_for(listing.id, package_of(listing).id), key)
-        orders.payment_succeeded(order.id, payment_id=0)
+        db.session.commit()
+        pay_order(order)
         orders.accept(order, seller)
         orders.deliver(order, seller, "报告见附件", report(seller))
         orders.complete(order, buyer)

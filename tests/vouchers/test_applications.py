@@ -73,11 +73,13 @@ def test_budget_can_never_go_negative(make_program, make_user, admin):
     assert_reconciled(program)
 
 
-def test_database_refuses_an_overdraft_of_the_budget_even_past_the_python_check(make_program, admin, enterprise):
+def test_database_refuses_an_overdraft_of_the_budget_even_past_the_python_check(make_program, admin, enterprise,
+                                                                                make_user):
     from marketplace.vouchers.issuance import IssueItem, issue_vouchers
     from marketplace.vouchers import issuance
 
     program = make_program(budget_fen=1_000_00, enterprise_cap_fen=1_000_00)
+    other = make_user("enterprise")
     real_balance = issuance.ledger.balance
 
     class Generous:  # pretend the budget were larger, as a racing request would see it
@@ -92,7 +94,8 @@ def test_database_refuses_an_overdraft_of_the_budget_even_past_the_python_check(
     issuance.ledger.balance = lambda session, ref: Generous(real_balance(session, ref))
     try:
         with pytest.raises((errors.BudgetExhausted, ledger.InsufficientFunds)):
-            issue_vouchers(program, [IssueItem(enterprise.organisation_id, 2_000_00, "race")], admin)
+            issue_vouchers(program, [IssueItem(enterprise.organisation_id, 1_000_00, "race"),
+                                     IssueItem(other.organisation_id, 1_000_00, "race-2")], admin)
     finally:
         issuance.ledger.balance = real_balance
     db.session.rollback()
