@@ -6,6 +6,7 @@ from flask_babel import format_datetime, get_locale, gettext
 
 from marketplace.auth.forms import ConfirmForm
 from marketplace.i18n import N_
+from marketplace.jobs.services import job_label
 from marketplace.money import format_fen
 from marketplace.vouchers.rules import percent_text
 
@@ -92,5 +93,5 @@ def register(app):
                 "delivery_token": delivery_token, "quote_status_label": quote_status_label,
                 "quote_order_number": quote_order_number,
                 "has_endpoint": lambda name: name in app.view_functions, "transfer_kind_label": transfer_kind_label,
-                "category_label": category_label, "html_lang": html_lang, "current_locale": lambda: str(get_locale()),
+                "category_label": category_label, "job_label": job_label, "html_lang": html_lang, "current_locale": lambda: str(get_locale()),
                 "logout_form": ConfirmForm, "request_path": lambda: request.full_path.rstrip("?")}

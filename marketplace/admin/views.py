@@ -19,9 +19,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @admin_required
 def dashboard():
     from marketplace.audit.integrity import latest_runs
+    from marketplace.jobs.services import open_failures
 
     counts = {kind: auth_services.count_by_status(kind) for kind in OrgKind}
-    return render_template("admin/dashboard.html", counts=counts, last_verify=next(iter(latest_runs(1)), None))
+    return render_template("admin/dashboard.html", counts=counts, last_verify=next(iter(latest_runs(1)), None),
+                           job_failures=open_failures())
 
 
 @bp.route("/organisations")

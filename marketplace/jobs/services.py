@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from marketplace.database import utcnow
 from marketplace.extensions import db
+from marketplace.i18n import N_
 from marketplace.jobs.models import JobFailure
 from marketplace.ledger import run_in_transaction
 
@@ -83,3 +84,18 @@ def open_failures(limit=50):
     """Failures not yet resolved, newest first (the admin dashboard)."""
     return db.session.scalars(select(JobFailure).where(JobFailure.resolved_at.is_(None))
                               .order_by(JobFailure.last_at.desc()).limit(limit)).all()
+
+
+JOB_LABELS = {
+    "ledger hold expiry": N_("Holds past the redemption deadline"), "order timeouts": N_("Order deadlines"),
+    "expire vouchers": N_("Voucher expiry"), "expiry reminders": N_("Expiry reminders"),
+    "refunds": N_("Refunds to Stripe"), "mail": N_("E-mail"), "search outbox": N_("Search index"),
+    "search outbox pruning": N_("Search outbox pruning"),
+}
+
+
+def job_label(job):
+    """The job's name in the reader's language (the worker names jobs in English)."""
+    from flask_babel import gettext
+
+    return gettext(JOB_LABELS[job]) if job in JOB_LABELS else job
