@@ -77,9 +77,10 @@ def register(app):
     from marketplace.ledger.cli import ledger_cli
     from marketplace.payments.cli import payments_cli
     from marketplace.search.cli import search_cli
+    from marketplace.simulation.cli import simulate_command
     from marketplace.vouchers.cli import vouchers_cli
     from marketplace.worker import worker_command
 
     for group in (users_cli, seed_cli, ledger_cli, vouchers_cli, worker_command, catalog_cli, search_cli,
-                  payments_cli):
+                  payments_cli, simulate_command):
         app.cli.add_command(group)

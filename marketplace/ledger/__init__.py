@@ -15,7 +15,7 @@ from marketplace.ledger.errors import (AccountClosed, AccountNotFound, AlreadyRe
                                        UnknownKind)
 from marketplace.ledger.models import Account, AccountKind, Ledger, Transfer, TransferKind
 from marketplace.ledger.posting import TransferRecord
-from marketplace.ledger.reads import (balance, balance_as_of, reconciliation, spendable, statement,
+from marketplace.ledger.reads import (balance, balance_as_of, reconciliation, reconciliations, spendable, statement,
                                       transfers_since)
 from marketplace.ledger.services import (TransferRequest, batch, expire, expire_holds, hold, post,
                                          reverse, transfer, void)
@@ -27,7 +27,7 @@ __all__ = [
     "TransferRequest", "open_account", "open_accounts", "get_or_create_account", "find_account",
     "close_account", "open_program_accounts", "open_voucher_account", "open_receivable_account",
     "open_cash_account", "transfer", "hold", "post", "void", "expire", "expire_holds", "reverse", "batch",
-    "run_in_transaction", "balance", "balance_as_of", "spendable", "statement", "reconciliation",
+    "run_in_transaction", "balance", "balance_as_of", "spendable", "reconciliations", "statement", "reconciliation",
     "transfers_since", "verify", "LedgerError", "InvalidAmount", "AccountNotFound",
     "AccountClosed", "LedgerMismatch", "SameAccount", "InsufficientFunds", "CreditLimitExceeded",
     "TransferNotFound", "NotAHold", "HoldAlreadyResolved", "HoldExpired", "HoldNotDue", "PostExceedsHold",

@@ -177,8 +177,23 @@ def reconciliation(session, program_id):
     rows = session.execute(
         select(accounts.c.kind, *(func.coalesce(func.sum(accounts.c[name]), 0) for name in TOTALS))
         .where(accounts.c.program_id == program_id).group_by(accounts.c.kind)).all()
-    totals = {kind: [int(value) for value in sums] for kind, *sums in rows}
+    return reconciled(program_id, {kind: [int(value) for value in sums] for kind, *sums in rows})
 
+
+TOTALS_BY_PROGRAM = (select(accounts.c.program_id, accounts.c.kind, *(func.sum(accounts.c[name]) for name in TOTALS))
+                     .where(accounts.c.program_id.is_not(None)).group_by(accounts.c.program_id, accounts.c.kind))
+
+
+def reconciliations(session):
+    """{program id: Reconciliation} for every program, from one grouped read."""
+    totals = {}
+    for program_id, kind, *sums in session.execute(TOTALS_BY_PROGRAM):
+        totals.setdefault(program_id, {})[kind] = [int(value or 0) for value in sums]
+    return {program_id: reconciled(program_id, kinds) for program_id, kinds in totals.items()}
+
+
+def reconciled(program_id, totals):
+    """A Reconciliation from {account kind: [debits posted, credits posted, debits pending, credits pending]}."""
     def net(kind, pending_out=False):
         dp, cp, dpend, _ = totals.get(kind, [0, 0, 0, 0])
         return cp - dp - (dpend if pending_out else 0)

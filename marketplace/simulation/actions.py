@@ -1,0 +1,301 @@
+"""What the simulated actors do. Each action draws its random choices first and returns
+(description, attempt): `attempt()` calls the real services — the same functions the views, CLI
+and worker call — and may be run again after an injected fault, as the user's retry would be
+(same request keys, same choices). An action that finds nothing to act on returns None."""
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from marketplace.auth.models import User
+from marketplace.catalog import listings, providers as catalog, uploads
+from marketplace.catalog.models import AdmissionStatus, Listing, ListingStatus, ProviderProfile
+from marketplace.database import SimulatedClock
+from marketplace.extensions import db
+from marketplace.orders import services as orders
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.payments import services as payments
+from marketplace.payments.gateway import WebhookEvent
+from marketplace.payments.models import Payment, PaymentStatus
+from marketplace.redemption import services as redemption, settlement
+from marketplace.redemption.models import RedemptionRequest, RequestStatus, SettlementBatch
+from marketplace.simulation import world as worlds
+from marketplace.vouchers import services as vouchers
+from marketplace.vouchers.models import ApplicationStatus, Voucher, VoucherApplication, VoucherProgram
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+class Actions:
+    def __init__(self, sim):
+        self.sim, self.rng, self.world = sim, sim.rng, sim.world
+
+    # -- pickers -------------------------------------------------------------------------------
+    def user(self, ids):
+        return db.session.get(User, self.rng.choice(ids))
+
+    def operator(self):
+        return self.user(self.world.operators)
+
+    def order(self, *states):
+        ids = db.session.scalars(select(Order.id).where(Order.status.in_(states)).order_by(Order.id)).all()
+        return db.session.get(Order, self.rng.choice(ids)) if ids else None
+
+    def pick(self, model, *conditions):
+        ids = db.session.scalars(select(model.id).where(*conditions).order_by(model.id)).all()
+        return db.session.get(model, self.rng.choice(ids)) if ids else None
+
+    def amount(self, low, high):
+        return self.rng.randrange(low, high)
+
+    # -- vouchers ------------------------------------------------------------------------------
+    def apply(self):
+        enterprise, program_id = self.user(self.world.enterprises), self.rng.choice(self.programs())
+        amount = self.rng.choice((50_000, 500_000, 2_000_000, 6_000_000, 11_000_000))
+        return (f"{enterprise.email} applies for {amount} in program {program_id}",
+                lambda: vouchers.apply(program_id, enterprise, amount, "模拟申领"))
+
+    def decide_application(self):
+        application = self.pick(VoucherApplication, VoucherApplication.status == ApplicationStatus.PENDING)
+        if application is None:
+            return None
+        operator, roll = self.operator(), self.rng.random()
+        if roll < 0.15:
+            return (f"{operator.email} rejects application {application.id}",
+                    lambda: vouchers.reject(application.id, operator, "材料不全"))
+        amount = None if roll < 0.8 else max(1, application.amount_fen // 2)
+        return (f"{operator.email} approves application {application.id} ({amount or 'all'})",
+                lambda: vouchers.approve(application.id, operator, amount))
+
+    def issue_batch(self):
+        operator, program_id = self.operator(), self.rng.choice(self.programs())
+        rows = [(db.session.get(User, user_id).organisation.credit_code, self.rng.choice(("1000", "30000", "120000")))
+                for user_id in self.rng.sample(self.world.enterprises, 3)]
+        raw = ("credit_code,amount_yuan,memo\n" + "".join(f"{code},{yuan},模拟批量\n" for code, yuan in rows)
+               + f"# {uuid.UUID(int=self.rng.getrandbits(128))}\n").encode()
+
+        def attempt():
+            preview = vouchers.preview_batch(program_id, "sim.csv", raw, operator)
+            return vouchers.confirm_batch(preview.id, operator)
+        return f"{operator.email} issues a batch in program {program_id}", attempt
+
+    def revoke(self):
+        voucher = self.pick(Voucher, Voucher.revoked_at.is_(None))
+        if voucher is None or self.rng.random() < 0.7:
+            return None
+        operator = self.operator()
+        return f"{operator.email} revokes voucher {voucher.number}", lambda: vouchers.revoke(voucher.id, operator, "串通")
+
+    def new_program(self):
+        """The zone opens another round: a program whose window starts today."""
+        operator, code = self.operator(), f"SIM{len(self.programs()) + 1:03d}"
+        ratio, cap, flags = self.rng.choice((3000, 3500, 5000)), self.rng.choice((None, 500_000)), \
+            self.rng.choice(([], [], ["sme"]))
+        use_days = self.rng.randint(15, 90)
+        redeem_days = use_days + self.rng.randint(0, 40)
+        return (f"{operator.email} opens program {code}",
+                lambda: worlds.program(operator, SimulatedClock.now, code, ratio, cap, None, use_days, redeem_days, flags))
+
+    def programs(self):
+        return db.session.scalars(select(VoucherProgram.id).order_by(VoucherProgram.id)).all()
+
+    def close_program(self):
+        program = self.pick(VoucherProgram, VoucherProgram.status == "open")
+        if program is None or self.rng.random() < 0.9:
+            return None
+        operator = self.operator()
+        return f"{operator.email} closes program {program.code}", lambda: vouchers.close_program(program.id, operator, "模拟")
+
+    # -- orders ----------------------------------------------------------------------------------
+    def checkout(self):
+        enterprise = self.user(self.world.enterprises)
+        published = set(db.session.scalars(select(Listing.id).where(Listing.status == ListingStatus.PUBLISHED)))
+        offered = [entry for entry in self.world.listings if entry[0] in published]
+        if not offered:
+            return None
+        listing_id, packages = self.rng.choice(offered)
+        package_id, key = self.rng.choice(packages), f"sim-{self.rng.getrandbits(64):x}"
+
+        def attempt():
+            return orders.place_order(enterprise, orders.offer_for(listing_id, package_id), key)
+        return f"{enterprise.email} orders listing {listing_id}/{package_id} ({key})", attempt
+
+    def pay(self):
+        order = self.payable_order()
+        if order is None:
+            return None
+        method, buyer = self.rng.choice(("success", "success", "success", "decline", "3ds")), order.buyer
+
+        def attempt():
+            payment = payments.open_payment(order, buyer)
+            return payments.pay_with_test_method(payment, method, buyer)
+        return f"{buyer.email} pays {order.number} ({method})", attempt
+
+    def payable_order(self):
+        order = self.order(OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.DELIVERED, OrderStatus.DISPUTED)
+        return order if order is not None and order.balance_due_fen else None
+
+    def authenticate(self):
+        payment = self.pick(Payment, Payment.status == PaymentStatus.REQUIRES_ACTION)
+        if payment is None:
+            return None
+        success, buyer = self.rng.random() < 0.7, payment.order.buyer
+        return (f"{buyer.email} answers 3-D Secure on payment {payment.id} ({success})",
+                lambda: payments.authenticate_3ds(payment, success, buyer))
+
+    def webhook(self):
+        """Stripe delivers an event again, late, or out of order: the handler re-fetches the intent."""
+        payment = self.pick(Payment, Payment.intent_id.is_not(None))
+        if payment is None:
+            return None
+        kind = self.rng.choice(("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.processing"))
+        event_id = self.rng.choice((f"evt_{payment.id}_{kind}", f"evt_{self.rng.getrandbits(48):x}"))
+        return (f"webhook {event_id} {kind} for payment {payment.id}",
+                lambda: payments.handle_event(WebhookEvent(event_id, kind, payment.intent_id)))
+
+    def provider_step(self):
+        order = self.order(OrderStatus.PAID, OrderStatus.ACCEPTED)
+        if order is None:
+            return None
+        provider = db.session.scalar(select(User).where(User.organisation_id == order.provider_id))
+        if order.status == OrderStatus.ACCEPTED:
+            def deliver():
+                report = uploads.store_document(provider.organisation, uploads.Upload("report.pdf", PDF), "order")
+                return orders.deliver(order, provider, "交付", report)
+            return f"{provider.email} delivers {order.number}", deliver
+        if self.rng.random() < 0.15:
+            return f"{provider.email} rejects {order.number}", lambda: orders.reject(order, provider, "排期已满")
+        return f"{provider.email} accepts {order.number}", lambda: orders.accept(order, provider)
+
+    def enterprise_step(self):
+        order = self.order(OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+        if order is None:
+            return None
+        buyer, roll = order.buyer, self.rng.random()
+        if order.status == OrderStatus.DELIVERED:
+            if roll < 0.3:
+                return f"{buyer.email} disputes {order.number}", lambda: orders.dispute(order, buyer, "质量问题")
+            return f"{buyer.email} accepts delivery of {order.number}", lambda: orders.complete(order, buyer)
+        if order.status == OrderStatus.COMPLETED:
+            if orders.reviews_for_order(order) is not None:
+                return None
+            return (f"{buyer.email} reviews {order.number}",
+                    lambda: orders.review(order, buyer, self.rng.randint(1, 5), "模拟评价"))
+        if roll < 0.3:
+            return f"{buyer.email} cancels {order.number}", lambda: orders.cancel(order, buyer, "不需要了")
+        return None
+
+    def resolve(self):
+        order = self.order(OrderStatus.DISPUTED)
+        if order is None:
+            return None
+        operator, roll = self.operator(), self.rng.random()
+        if roll < 0.3:
+            return (f"{operator.email} refunds dispute {order.number}",
+                    lambda: orders.resolve(order, operator, "refund", "退款"))
+        voucher = self.rng.randint(0, order.voucher_fen) if roll < 0.7 else None
+        refund = self.rng.randint(0, order.cash_received_fen) if roll < 0.5 else 0
+        return (f"{operator.email} resolves {order.number} (voucher {voucher}, refund {refund})",
+                lambda: orders.resolve(order, operator, "post", "部分", voucher_fen=voucher, cash_refund_fen=refund))
+
+    def annul(self):
+        order = self.order(OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.ACCEPTED, OrderStatus.DELIVERED)
+        if order is None or self.rng.random() < 0.8:
+            return None
+        operator = self.operator()
+        return f"{operator.email} annuls {order.number}", lambda: orders.annul(order, operator, "模拟作废")
+
+    # -- providers ------------------------------------------------------------------------------
+    def suspension(self):
+        profile = self.pick(ProviderProfile, ProviderProfile.status.in_((AdmissionStatus.ADMITTED, AdmissionStatus.SUSPENDED)))
+        if profile is None:
+            return None
+        operator = self.operator()
+        if profile.status == AdmissionStatus.SUSPENDED:
+            return (f"{operator.email} reinstates provider {profile.organisation_id}",
+                    lambda: catalog.reinstate_provider(operator, profile.id))
+        if self.rng.random() < 0.7:
+            return None
+        return (f"{operator.email} suspends provider {profile.organisation_id}",
+                lambda: catalog.suspend_provider(operator, profile.id, "模拟暂停"))
+
+    def republish(self):
+        listing = self.pick(Listing, Listing.status == ListingStatus.UNPUBLISHED)
+        if listing is None:
+            return None
+        provider = db.session.scalar(select(User).where(User.organisation_id == listing.provider_id))
+        return (f"{provider.email} republishes listing {listing.id}",
+                lambda: listings.republish_listing(provider, listing.id))
+
+    # -- redemption -----------------------------------------------------------------------------
+    def request_redemption(self):
+        provider = self.user(self.world.providers)
+        claimable = redemption.claimable_by_program(provider.organisation_id)
+        if not claimable:
+            return None
+        program = self.rng.choice(sorted(claimable, key=lambda p: p.id))
+        chosen = [order for order, _amount in claimable[program] if self.rng.random() < 0.7] or \
+            [claimable[program][0][0]]
+        claims = [redemption.Claim(order.id, f"INV{order.id:06d}") for order in chosen]
+        files = [redemption.Evidence("invoice", uploads.Upload("invoice.pdf", PDF))]
+        return (f"{provider.email} requests redemption of {len(claims)} order(s) in {program.code}",
+                lambda: redemption.submit(provider, program.id, claims, files))
+
+    def review_redemption(self):
+        request = self.pick(RedemptionRequest, RedemptionRequest.status.in_(
+            (RequestStatus.SUBMITTED, RequestStatus.FIRST_APPROVED)), RedemptionRequest.batch_id.is_(None))
+        if request is None:
+            return None
+        operator, roll = self.operator(), self.rng.random()
+        decision = "reject" if roll < 0.1 else "return" if roll < 0.2 else \
+            "first_approve" if request.status == RequestStatus.SUBMITTED else "final_approve"
+        return (f"{operator.email} {decision} {request.number}",
+                lambda: redemption.review(request.id, operator, decision, "模拟审核意见"))
+
+    def resubmit(self):
+        request = self.pick(RedemptionRequest, RedemptionRequest.status == RequestStatus.RETURNED)
+        if request is None:
+            return None
+        provider = db.session.scalar(select(User).where(User.organisation_id == request.provider_id))
+        return (f"{provider.email} resubmits {request.number}",
+                lambda: redemption.resubmit(request.id, provider, {}, [], "已补充"))
+
+    def settle(self):
+        operator = self.operator()
+        open_batch = self.pick(SettlementBatch, SettlementBatch.status != "paid")
+        if open_batch is not None and self.rng.random() < 0.6:
+            reference = f"BANK{open_batch.id:06d}"
+            return (f"{operator.email} marks batch {open_batch.id} paid",
+                    lambda: settlement.mark_paid(open_batch.id, operator, reference))
+        approved = [request.id for request in settlement.approved_unbatched()]
+        if not approved:
+            return None
+        return (f"{operator.email} batches {len(approved)} request(s)",
+                lambda: settlement.create_batch(operator, approved, "模拟批次"))
+
+    # -- time and the worker ---------------------------------------------------------------------
+    def worker(self):
+        job = self.rng.choice(self.sim.worker_jobs + [None])  # None: every job, as one worker pass
+        return f"worker runs {job or 'every job'}", lambda: self.sim.run_worker(job)
+
+    def clock(self):
+        roll, now = self.rng.random(), SimulatedClock.now
+        if roll < 0.75:
+            step = timedelta(minutes=self.rng.randint(10, 12 * 60))
+        elif roll < 0.95:
+            step = timedelta(days=self.rng.randint(1, 5))
+        else:  # to just before or after the end of a program's use_by or redeem_by
+            program = db.session.get(VoucherProgram, self.rng.choice(self.programs()))
+            edge = self.sim.day_end(self.rng.choice((program.use_by, program.redeem_by)))
+            step = max(timedelta(seconds=1), edge - now + timedelta(seconds=self.rng.choice((-1, 1))))
+        return f"clock +{step}", lambda: self.sim.advance(step)
+
+
+# action name → weight
+WEIGHTS = {
+    "apply": 6, "decide_application": 6, "issue_batch": 1, "revoke": 1, "new_program": 1, "close_program": 1,
+    "checkout": 14, "pay": 12, "authenticate": 3, "webhook": 4, "provider_step": 12, "enterprise_step": 12,
+    "resolve": 3, "annul": 1, "suspension": 1, "republish": 2,
+    "request_redemption": 4, "review_redemption": 5, "resubmit": 1, "settle": 3,
+    "worker": 6, "clock": 6,
+}
