@@ -24,6 +24,9 @@ PLAN = (
     ("ent3@demo.torch.cn", "design@demo.torch.cn", "rejected"),
     ("ent1@demo.torch.cn", "consult@demo.torch.cn", "disputed"),
     ("ent2@demo.torch.cn", "lab@demo.torch.cn", "refunded"),
+    # Past their deadlines, so the worker's first pass after `make run` visibly acts on them:
+    ("ent3@demo.torch.cn", "lab@demo.torch.cn", "overdue_unpaid"),  # cancelled, vouchers released
+    ("ent3@demo.torch.cn", "ip@demo.torch.cn", "overdue_delivered"),  # accepted automatically
 )
 REVIEWS = ("检测周期比预期短，报告专业，沟通顺畅。", "代理师经验丰富，答复审查意见很及时。")
 
@@ -55,6 +58,15 @@ def seed_orders(admin):
     return len(PLAN)
 
 
+def overdue(order):
+    """The deadline of the order's current state passed an hour ago (demo data only)."""
+    from datetime import timedelta
+
+    from marketplace.database import utcnow
+
+    order.due_at = utcnow() - timedelta(hours=1)
+
+
 def pay(order, buyer):
     from marketplace.payments import services as payments
 
@@ -63,8 +75,8 @@ def pay(order, buyer):
 
 
 def advance(order, goal, buyer, provider, admin, index):
-    if goal == "placed":
-        return
+    if goal in ("placed", "overdue_unpaid"):
+        return overdue(order) if goal == "overdue_unpaid" else None
     pay(order, buyer)
     services.post_message(order, buyer, "您好，资料已准备好，请问什么时候可以开始？")
     if goal == "cancelled":
@@ -79,8 +91,8 @@ def advance(order, goal, buyer, provider, admin, index):
         return
     report = uploads.store_document(provider.organisation, uploads.Upload("交付报告.pdf", REPORT), "order")
     services.deliver(order, provider, "报告已上传，请查收。", report)
-    if goal == "delivered":
-        return
+    if goal in ("delivered", "overdue_delivered"):
+        return overdue(order) if goal == "overdue_delivered" else None
     if goal in ("disputed", "refunded"):
         services.dispute(order, buyer, "报告缺少约定的测试项目")
         if goal == "refunded":

@@ -3,14 +3,14 @@ from sqlalchemy import select
 
 from marketplace import ledger
 from marketplace.extensions import db
-from marketplace.orders.models import Order, Review
+from marketplace.orders.models import Order, OrderEvent, Review
 from marketplace.vouchers.models import VoucherProgram
 
 
 def test_demo_orders_cover_every_state_and_reconcile(stripe_app, runner):
     assert runner.invoke(args=["seed", "demo"]).exit_code == 0
     result = runner.invoke(args=["seed", "orders"])
-    assert result.exit_code == 0 and "10 demo order(s) created" in result.output, result.output
+    assert result.exit_code == 0 and "12 demo order(s) created" in result.output, result.output
     states = set(db.session.scalars(select(Order.status)))
     assert {"placed", "paid", "accepted", "delivered", "completed", "cancelled", "rejected", "disputed",
             "refunded"} <= states
@@ -22,6 +22,10 @@ def test_demo_orders_cover_every_state_and_reconcile(stripe_app, runner):
     assert cash_reconciliation().balanced
     db.session.commit()
     assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
+    # two orders wait past their deadlines: the worker's first pass acts on them
+    assert runner.invoke(args=["worker", "--once"]).exit_code == 0
+    actions = set(db.session.scalars(select(OrderEvent.action)))
+    assert {"expire", "auto_complete"} <= actions
 
 
 def test_seed_orders_without_a_gateway_says_so(app, runner):
