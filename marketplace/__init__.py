@@ -43,8 +43,9 @@ def register_extensions(app):
 VIEW_MODULES = {
     "auth": ("views",), "catalog": ("views", "provider_views"), "search": ("views",), "vouchers": ("views",),
     "orders": ("views", "quote_views"), "payments": ("views",), "notifications": ("views",),
-    "redemption": ("views",),
-    "admin": ("views", "audit_views", "catalog_views", "redemption_views", "search_views", "voucher_views"),
+    "redemption": ("views",), "payouts": ("views",),
+    "admin": ("views", "audit_views", "catalog_views", "redemption_views", "search_views", "voucher_views",
+              "backoffice_views"),
 }
 
 

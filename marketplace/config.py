@@ -10,7 +10,7 @@ from pathlib import Path
 ENV_VARS = (
     "DATABASE_URL", "SECRET_KEY", "SEARCH_INDEX_DIR", "UPLOAD_DIR", "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_PUBLISHABLE_KEY", "MAIL_SERVER", "MAIL_PORT", "REDIS_URL",
-    "AUDIT_CHECKPOINT_KEY", "SEARCH_WARM_MIN_DOCS", "SEARCH_REPLICA",
+    "AUDIT_CHECKPOINT_KEY", "SEARCH_WARM_MIN_DOCS", "SEARCH_REPLICA", "FOUR_EYES", "PAYOUT_HOLD_DAYS",
 )
 
 
@@ -50,6 +50,9 @@ def defaults(instance_path):
         "ORDER_PAY_DAYS": 2,  # unpaid orders are cancelled after this
         "ORDER_ACCEPT_DAYS": 3,  # providers must accept paid orders within this
         "ORDER_AUTO_ACCEPT_DAYS": 7,  # delivered work is accepted automatically after this
+        "PAYOUT_HOLD_DAYS": 14,  # cash of a completed order is paid out to the provider after this
+        # Four eyes: decisions one operator asks for wait for a second (None: on in production only).
+        "FOUR_EYES": None,
     }
 
 
@@ -77,6 +80,8 @@ def load_config(instance_path, overrides=None):
         # Signs the ledger's daily checkpoint; production sets its own (without it no checkpoint is signed).
         config["AUDIT_CHECKPOINT_KEY"] = development_secret_key(instance_path, "audit_checkpoint_key")
     config["MAIL_PORT"] = int(config["MAIL_PORT"])
+    config["FOUR_EYES"] = production if config["FOUR_EYES"] is None else as_flag(config["FOUR_EYES"], "FOUR_EYES")
+    config["PAYOUT_HOLD_DAYS"] = whole_number(config["PAYOUT_HOLD_DAYS"], "PAYOUT_HOLD_DAYS")
     try:
         config["SEARCH_WARM_MIN_DOCS"] = max(0, int(config["SEARCH_WARM_MIN_DOCS"]))
     except ValueError:
@@ -84,6 +89,27 @@ def load_config(instance_path, overrides=None):
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
     return config
+
+
+def as_flag(value, name):
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be on or off (1/0, true/false)")
+
+
+def whole_number(value, name):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0:
+        raise ConfigError(f"{name} must be a whole number of days (0 or more)")
+    return number
 
 
 def development_secret_key(instance_path, name="secret_key"):

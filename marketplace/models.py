@@ -10,3 +10,5 @@ from marketplace.payments.models import Payment, Refund, StripeEvent  # noqa: F4
 from marketplace.search.models import SearchReplica, Synonym  # noqa: F401
 from marketplace.redemption.models import RedemptionEvidence, RedemptionItem, RedemptionRequest, SettlementBatch  # noqa: F401
 from marketplace.jobs.models import JobFailure  # noqa: F401
+from marketplace.approvals.models import Approval  # noqa: F401
+from marketplace.payouts.models import BankAccount, PayoutBatch, PayoutItem, PayoutLine  # noqa: F401

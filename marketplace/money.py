@@ -1,5 +1,6 @@
 """Money is an integer number of fen. These helpers are the only way in from and out to yuan text."""
 import re
+from decimal import Decimal
 
 from marketplace.errors import ValidationFailed
 from marketplace.i18n import N_
@@ -29,3 +30,9 @@ def format_fen(fen, symbol="¥"):
     sign = "-" if fen < 0 else ""
     yuan, cents = divmod(abs(int(fen)), 100)
     return f"{sign}{symbol}{yuan:,}.{cents:02d}"
+
+
+def yuan(fen):
+    """1234567 → Decimal('12345.67'): an amount in yuan as a number, for exports (a numeric
+    spreadsheet cell, '12345.67' in CSV)."""
+    return (Decimal(int(fen)) / 100).quantize(Decimal("0.01"))

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from marketplace.admin.views import bp
 from marketplace.audit import exports
 from marketplace.auth.decorators import admin_required, operator_required
+from marketplace.auth.forms import ConfirmForm
 from marketplace.extensions import db
 from marketplace.forms import attempt
 from marketplace.pagination import paginate
@@ -76,8 +77,9 @@ def settlements_create():
                            form=form), 422
 
 
-def render_batch(batch, form, status=200):
-    return render_template("admin/redemption_batch.html", batch=batch, form=form), status
+def render_batch(batch, form, status=200, errors=()):
+    return render_template("admin/redemption_batch.html", batch=batch, form=form, approve_form=ConfirmForm(),
+                           approve_errors=errors), status
 
 
 @bp.route("/settlements/<int:batch_id>")
@@ -97,6 +99,18 @@ def settlement_export(batch_id, fmt):
         settlement.mark_exported(batch, current_user)
         db.session.commit()
     return exports.download(fmt, header, rows, f"settlement-{batch.id}")
+
+
+@bp.route("/settlements/<int:batch_id>/approve", methods=["POST"])
+@operator_required
+def settlement_approve(batch_id):
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        _done, ok = attempt(form, lambda: settlement.approve_batch(current_user, batch_id))
+        if ok:
+            flash(_("Batch %(id)d is approved for payment.", id=batch_id), "success")
+            return redirect(url_for("admin.settlement_batch", batch_id=batch_id))
+    return render_batch(settlement.get_batch(batch_id), PaidForm(), 422, errors=form.form_errors)
 
 
 @bp.route("/settlements/<int:batch_id>/paid", methods=["POST"])

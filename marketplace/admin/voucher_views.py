@@ -16,7 +16,10 @@ from marketplace.vouchers.rules import local_date
 from marketplace.notifications.models import OutboxMail
 from marketplace.pagination import paginate
 from marketplace.vouchers import services
-from marketplace.vouchers.forms import ApproveForm, BatchUploadForm, ProgramForm, RevokeForm
+from marketplace.approvals import services as approvals
+from marketplace.vouchers import final_account, lifecycle
+from marketplace.vouchers.forms import ApproveForm, BatchUploadForm, BudgetForm, CloneForm, ExtendForm, ProgramForm, \
+    RevokeForm
 from marketplace.vouchers.models import IssueBatch, IssueBatchRow, Voucher, VoucherApplication, VoucherProgram
 from marketplace.vouchers.rules import STATUS_LABELS
 
@@ -48,8 +51,11 @@ def program(program_id):
     vouchers = paginate(select(Voucher).where(Voucher.program_id == item.id).order_by(Voucher.serial),
                         current_app.config["PER_PAGE"])
     return render_template("admin/program.html", program=item, reconciliation=reconciliation,
-                           today=local_date(utcnow()),
-                           vouchers=vouchers, action_form=ConfirmForm(), upload_form=BatchUploadForm())
+                           today=local_date(utcnow()), vouchers=vouchers, action_form=ConfirmForm(),
+                           upload_form=BatchUploadForm(), extend_form=ExtendForm(), budget_form=BudgetForm(),
+                           clone_form=CloneForm(), approvals=approvals.for_object(item),
+                           total_labels=final_account.TOTAL_LABELS, enterprise_columns=final_account.ENTERPRISE_COLUMNS,
+                           provider_columns=final_account.PROVIDER_COLUMNS)
 
 
 @bp.route("/programs/<int:program_id>/edit", methods=["GET", "POST"])
@@ -67,7 +73,7 @@ def edit_program(program_id):
     return render_template("admin/program_form.html", form=form, program=item), 422 if form.errors else 200
 
 
-PROGRAM_ACTIONS = {"open": services.open_program, "close": services.close_program, "expire": services.expire_program}
+PROGRAM_ACTIONS = {"open": services.open_program, "close": lifecycle.close, "expire": services.expire_program}
 
 
 @bp.route("/programs/<int:program_id>/<any(open, close, expire):action>", methods=["POST"])
@@ -190,7 +196,11 @@ def revoke_voucher(voucher_id):
     voucher = db.session.get(Voucher, voucher_id) or abort(404)
     form = RevokeForm()
     if form.validate_on_submit():
-        outcome, ok = attempt(form, lambda: services.revoke(voucher.id, current_user, form.reason.data))
+        outcome, ok = attempt(form, lambda: services.request_revocation(voucher.id, current_user, form.reason.data))
+        if ok and outcome[1] is None:
+            flash(_("Sent for approval: a second operator approves the revocation before it is carried out."),
+                  "success")
+            return redirect(url_for("admin.approvals_page"))
         if ok:
             flash(_("Voucher %(number)s revoked.", number=voucher.number), "success")
             return redirect(url_for("vouchers.voucher", number=voucher.number))

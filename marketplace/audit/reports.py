@@ -27,12 +27,14 @@ class Report:
 
 
 def by_program():
-    """Issued, redeemed (posted), settled and lapsed per program, plus what is held now."""
+    """Issued, redeemed (posted, net of clawbacks), clawed back, settled and lapsed per program,
+    plus what is held now."""
     debit = Account.__table__.alias("debit")
     sums = db.session.execute(
         select(debit.c.program_id, Transfer.kind, func.sum(Transfer.amount))
         .join(debit, debit.c.id == Transfer.debit_account_id)
-        .where(Transfer.ledger == "voucher", Transfer.kind.in_(["issue", "post", "settle", "lapse", "revoke"]))
+        .where(Transfer.ledger == "voucher",
+               Transfer.kind.in_(["issue", "post", "settle", "lapse", "revoke", "reverse", "clawback"]))
         .group_by(debit.c.program_id, Transfer.kind)).all()
     totals = {}
     for program_id, kind, amount in sums:
@@ -41,11 +43,12 @@ def by_program():
     for program in db.session.scalars(select(VoucherProgram).where(VoucherProgram.opened_at.is_not(None)).order_by(VoucherProgram.code)):
         t = totals.get(program.id, {})
         held = ledger.reconciliation(db.session, program.id).held
-        rows.append((program.code, program.budget_fen, t.get("issue", 0), held, t.get("post", 0), t.get("settle", 0),
-                     t.get("lapse", 0) + t.get("revoke", 0)))
+        clawed = t.get("reverse", 0) + t.get("clawback", 0)
+        rows.append((program.code, program.budget_fen, t.get("issue", 0), held, t.get("post", 0) - clawed, clawed,
+                     t.get("settle", 0), t.get("lapse", 0) + t.get("revoke", 0)))
     return Report("programs", N_("Vouchers by program"),
-                  (N_("Program"), N_("Budget"), N_("Issued"), N_("Held"), N_("Redeemed"), N_("Settled"), N_("Lapsed")),
-                  rows, 2, (1, 2, 3, 4, 5, 6))
+                  (N_("Program"), N_("Budget"), N_("Issued"), N_("Held"), N_("Redeemed"), N_("Clawed back"),
+                   N_("Settled"), N_("Lapsed")), rows, 2, (1, 2, 3, 4, 5, 6, 7))
 
 
 def by_month():

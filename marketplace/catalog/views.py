@@ -73,10 +73,20 @@ def provider(organisation_id):
                            reviews=reviews_for(provider_id=organisation_id, limit=5))
 
 
-@bp.route("/files/<token>", defaults={"variant": "original"})
-@bp.route("/files/<token>/thumb", defaults={"variant": "thumb"})
-def file(token, variant):
-    """Uploaded files by their random token; public only while a published listing shows them."""
+@bp.route("/files/<token>")
+def file(token):
+    """An uploaded file by its random token (the file itself: delivery reports, evidence,
+    qualifications, attachments, full-size images); public only while a published listing shows it."""
+    return send_stored(token, "original")
+
+
+@bp.route("/files/<token>/thumb")
+def file_thumb(token):
+    """An image's thumbnail (only images have one)."""
+    return send_stored(token, "thumb")
+
+
+def send_stored(token, variant):
     stored = uploads.get_file(token) if TOKEN.match(token) else None
     if stored is None or not uploads.can_view(stored, current_user):
         abort(404)

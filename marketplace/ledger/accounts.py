@@ -11,10 +11,12 @@ from marketplace.ledger.models import Account, AccountKind, Ledger
 
 VOUCHER_KINDS = frozenset({AccountKind.FUNDER, AccountKind.PROGRAM_BUDGET, AccountKind.VOUCHER,
                            AccountKind.PROVIDER_RECEIVABLE, AccountKind.SETTLED,
-                           AccountKind.LAPSED})
-# Accounts that hold value someone may spend: never below zero, pending debits included.
+                           AccountKind.LAPSED, AccountKind.RECOVERY})
+# Accounts that hold value someone may spend: never below zero, pending debits included. A
+# provider's cash payable is not guarded: a refund after its payout leaves it negative, and that
+# debt is carried into the provider's next payout.
 GUARDED_KINDS = frozenset({AccountKind.PROGRAM_BUDGET, AccountKind.VOUCHER,
-                           AccountKind.PROVIDER_RECEIVABLE, AccountKind.PROVIDER_PAYABLE})
+                           AccountKind.PROVIDER_RECEIVABLE})
 PROGRAM_KINDS = (AccountKind.FUNDER, AccountKind.PROGRAM_BUDGET, AccountKind.SETTLED,
                  AccountKind.LAPSED)
 PROGRAM_SUFFIX = {AccountKind.FUNDER: "funder", AccountKind.PROGRAM_BUDGET: "budget",
@@ -98,6 +100,17 @@ def open_voucher_account(session, program_id, voucher_id, voucher_number, organi
     return get_or_create_account(
         session, voucher_account_code(voucher_number), AccountKind.VOUCHER,
         program_id=program_id, voucher_id=voucher_id, organisation_id=organisation_id)
+
+
+def recovery_account_code(program_code, organisation_id):
+    return f"program:{program_code}:recovery:{organisation_id}"
+
+
+def open_recovery_account(session, program_id, program_code, organisation_id):
+    """What a provider owes back to a program after a settled redemption was clawed back."""
+    return get_or_create_account(
+        session, recovery_account_code(program_code, organisation_id), AccountKind.RECOVERY,
+        program_id=program_id, organisation_id=organisation_id)
 
 
 def receivable_account_code(program_code, organisation_id):

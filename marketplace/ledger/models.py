@@ -33,6 +33,7 @@ class AccountKind(enum.StrEnum):
     PROVIDER_RECEIVABLE = "provider_receivable"
     SETTLED = "settled"
     LAPSED = "lapsed"
+    RECOVERY = "provider_recovery"  # what a provider owes back after a settled redemption was clawed back
     # cash ledger
     STRIPE_CLEARING = "stripe_clearing"
     PROVIDER_PAYABLE = "provider_payable"
@@ -43,7 +44,7 @@ class AccountKind(enum.StrEnum):
 
 # Kinds whose balance is debits − credits (sources and assets); all others are credits − debits.
 DEBIT_NORMAL = frozenset({AccountKind.FUNDER, AccountKind.STRIPE_CLEARING, AccountKind.REFUNDS,
-                          AccountKind.BANK})
+                          AccountKind.BANK, AccountKind.RECOVERY})
 
 
 class TransferKind(enum.StrEnum):
@@ -57,6 +58,9 @@ class TransferKind(enum.StrEnum):
     REVOKE = "revoke"
     REVERSE = "reverse"
     SETTLE = "settle"
+    RETURN = "return"  # unspent budget and lapsed money back to the funder at year end
+    CLAWBACK = "clawback"  # a settled redemption taken back: the provider owes it (recovery claim)
+    RECOVER = "recover"  # the provider repaid a recovery claim
     PAYMENT = "payment"
     PAYOUT = "payout"
     REFUND = "refund"

@@ -150,7 +150,9 @@ def statement_lines(opening, rows):
 
 @dataclass(frozen=True)
 class Reconciliation:
-    """funded = budget left + Σ voucher balances + Σ held + Σ receivable + settled + lapsed."""
+    """funded = budget left + Σ voucher balances + Σ held + Σ receivable + settled + lapsed
+    − recovery claims. `funded` is net of what year-end close returned to the funder; a recovery
+    claim is what providers owe back for settled redemptions that were clawed back."""
 
     program_id: int
     funded: int
@@ -161,11 +163,12 @@ class Reconciliation:
     settled: int
     lapsed: int
     receivable_incoming: int  # pending credits on receivables; must equal `held`
+    recovery: int = 0
 
     @property
     def accounted(self):
         return (self.budget_left + self.vouchers_available + self.held + self.receivable
-                + self.settled + self.lapsed)
+                + self.settled + self.lapsed - self.recovery)
 
     @property
     def balanced(self):
@@ -204,7 +207,7 @@ def reconciled(program_id, totals):
         budget_left=net(AccountKind.PROGRAM_BUDGET),
         vouchers_available=net(AccountKind.VOUCHER, pending_out=True), held=vouchers[2],
         receivable=net(AccountKind.PROVIDER_RECEIVABLE), settled=net(AccountKind.SETTLED),
-        lapsed=net(AccountKind.LAPSED),
+        lapsed=net(AccountKind.LAPSED), recovery=-net(AccountKind.RECOVERY),
         receivable_incoming=totals.get(AccountKind.PROVIDER_RECEIVABLE, [0, 0, 0, 0])[3])
 
 

@@ -58,6 +58,12 @@ def admins(session):
     return session.scalars(select(User.id).where(User.role == "admin", User.active)).all()
 
 
+def operators(session):
+    """Admins who decide (not read-only auditors)."""
+    return session.scalars(select(User.id).where(User.role == "admin", User.active,
+                                                 User.admin_role != "auditor")).all()
+
+
 def unread_count(user):
     return db.session.query(Notification).filter_by(user_id=user.id, read_at=None).count()
 

@@ -64,3 +64,10 @@ class QuoteForm(FlaskForm):
 
 class AcceptQuoteForm(FlaskForm):
     request_key = HiddenField(validators=[InputRequired()])
+
+
+class ClawbackForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), filters=[strip], validators=[required(), length(2000)])
+    cash_refund = YuanField(_l("Also refund the buyer's cash (yuan, optional)"), validators=[Optional()],
+                            description=_l("Taken from the provider's payable; if its cash was already paid out, "
+                                           "the debt is netted in its next payout."))

@@ -121,7 +121,8 @@ class OrderVoucher(db.Model):
     voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), index=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     hold_id: Mapped[int] = mapped_column(ForeignKey("ledger_transfers.id"), unique=True)
-    posted_fen: Mapped[int | None] = mapped_column(BigInteger)
+    posted_fen: Mapped[int | None] = mapped_column(BigInteger)  # None while held; what the post moved
+    clawed_back_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     order = relationship("Order", back_populates="holds")
     voucher = relationship("Voucher")

@@ -107,7 +107,7 @@ def candidate_programs(enterprise, category, now):
     """[(program, [(voucher, available)])] the enterprise may spend on a service of `category` now."""
     held = select(Voucher.program_id).where(Voucher.organisation_id == enterprise.id)
     programs = [p for p in db.session.scalars(
-        select(VoucherProgram).where(VoucherProgram.id.in_(held), VoucherProgram.status.in_(("open", "closed")))
+        select(VoucherProgram).where(VoucherProgram.id.in_(held), VoucherProgram.status.in_(("open", "paused", "closed")))
         .order_by(VoucherProgram.use_by, VoucherProgram.id))
         if usable(p, now) and category in (p.eligible_categories or []) and enterprise_problem(p, enterprise) is None]
     balances = vouchers_with_balance(enterprise.id, [p.id for p in programs])

@@ -11,8 +11,8 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import attempt
 from marketplace.orders import services
-from marketplace.orders.forms import (DeliverForm, MessageForm, OptionalReasonForm, PlaceOrderForm, ReasonForm,
-                                      ReplyForm, ResolveForm, ReviewForm)
+from marketplace.orders.forms import (ClawbackForm, DeliverForm, MessageForm, OptionalReasonForm, PlaceOrderForm,
+                                      ReasonForm, ReplyForm, ResolveForm, ReviewForm)
 from marketplace.orders.models import STATUS_LABELS, Order, OrderStatus
 from marketplace.pagination import paginate
 
@@ -85,11 +85,20 @@ def render_detail(order, forms=None, status=200):
     forms = {"reason": ReasonForm(formdata=None), "optional": OptionalReasonForm(formdata=None),
              "deliver": DeliverForm(formdata=None), "message": MessageForm(formdata=None),
              "review": ReviewForm(formdata=None), "reply": ReplyForm(formdata=None),
-             "resolve": ResolveForm(formdata=None), **(forms or {})}
+             "resolve": ResolveForm(formdata=None), "clawback": ClawbackForm(formdata=None), **(forms or {})}
     review = services.reviews_for_order(order)
     return render_template("orders/detail.html", order=order, forms=forms, messages=services.messages(order),
                            review=review, can=lambda action: can(order, action),
-                           frozen=services.frozen(order)), status
+                           frozen=services.frozen(order), clawable=clawable(order)), status
+
+
+def clawable(order):
+    """What an operator could claw back from this order (0 for everyone else)."""
+    if not current_user.is_admin:
+        return 0
+    from marketplace.redemption.clawback import clawable_parts
+
+    return sum(amount for _held, amount, _settled in clawable_parts(order))
 
 
 def can(order, action):

@@ -38,6 +38,10 @@ class BatchWrongState(InvalidState):
     message = N_("This cannot be done while the batch is “%(state)s”.")
 
 
+class BatchNotApproved(InvalidState):
+    message = N_("A second operator approves the batch before it is paid.")
+
+
 class ReferenceUsed(Duplicate):
     message = N_("The bank reference %(reference)s has already been used for another batch.")
 

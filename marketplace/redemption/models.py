@@ -53,12 +53,15 @@ class SettlementBatch(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # a second operator (four eyes)
+    approved_at: Mapped[object | None] = mapped_column(UTCDateTime)
     exported_at: Mapped[object | None] = mapped_column(UTCDateTime)
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     paid_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     requests = relationship("RedemptionRequest", back_populates="batch", order_by="RedemptionRequest.id")
     created_by = relationship("User", foreign_keys=[created_by_id])
+    approved_by = relationship("User", foreign_keys=[approved_by_id])
     paid_by = relationship("User", foreign_keys=[paid_by_id])
 
     @property

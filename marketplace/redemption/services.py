@@ -43,7 +43,7 @@ class Evidence:
 def posted_shares(order_ids, program_id):
     """{order id: voucher share posted to the provider's receivable in this program}."""
     rows = db.session.execute(
-        select(OrderVoucher.order_id, func.coalesce(func.sum(OrderVoucher.posted_fen), 0))
+        select(OrderVoucher.order_id, func.coalesce(func.sum(OrderVoucher.posted_fen - OrderVoucher.clawed_back_fen), 0))
         .join(Voucher, Voucher.id == OrderVoucher.voucher_id)
         .where(OrderVoucher.order_id.in_(list(order_ids)), Voucher.program_id == program_id)
         .group_by(OrderVoucher.order_id))
@@ -57,7 +57,7 @@ def claimable_orders(provider_id, program_id):
     live = select(RedemptionItem.live_order_id).where(RedemptionItem.live_order_id.is_not(None),
                                                       RedemptionItem.program_id == program_id)
     in_program = select(OrderVoucher.order_id).join(Voucher, Voucher.id == OrderVoucher.voucher_id).where(
-        Voucher.program_id == program_id, OrderVoucher.posted_fen > 0)
+        Voucher.program_id == program_id, OrderVoucher.posted_fen > OrderVoucher.clawed_back_fen)
     orders = db.session.scalars(
         select(Order).where(Order.provider_id == provider_id, Order.id.in_(in_program), Order.id.not_in(live),
                             Order.status.in_([OrderStatus.COMPLETED, OrderStatus.REDEEMED]))
@@ -69,7 +69,8 @@ def claimable_orders(provider_id, program_id):
 def claimable_by_program(provider_id):
     """{program: [(order, amount)]} of everything the provider may claim, by program."""
     held = select(Voucher.program_id).join(OrderVoucher, OrderVoucher.voucher_id == Voucher.id).join(
-        Order, Order.id == OrderVoucher.order_id).where(Order.provider_id == provider_id, OrderVoucher.posted_fen > 0)
+        Order, Order.id == OrderVoucher.order_id).where(Order.provider_id == provider_id,
+                                                        OrderVoucher.posted_fen > OrderVoucher.clawed_back_fen)
     programs = db.session.scalars(select(VoucherProgram).where(VoucherProgram.id.in_(held))
                                   .order_by(VoucherProgram.redeem_by, VoucherProgram.id)).all()
     found = {program: claimable_orders(provider_id, program.id) for program in programs}
@@ -193,6 +194,10 @@ def review(request_id, actor, decision, reason=""):
     before, now = snapshot(request), utcnow()
     if decision in ("return", "reject"):
         request.reason = reason_required(reason)
+    if decision == "final_approve":  # 终审 by another operator than 初审 (four eyes)
+        from marketplace.approvals.services import require_second_operator
+
+        require_second_operator(actor, request.first_reviewer_id)
     if decision == "first_approve":
         request.status, request.first_reviewer_id, request.first_reviewed_at = R.FIRST_APPROVED, actor.id, now
     elif decision == "final_approve":

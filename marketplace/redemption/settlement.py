@@ -48,6 +48,21 @@ def create_batch(actor, request_ids, note=""):
     return batch
 
 
+def approve_batch(actor, batch_id):
+    """A second operator approves the batch for payment (four eyes). Raises SameOperator, BatchWrongState."""
+    from marketplace.approvals.services import require_second_operator
+
+    require_operator(actor)
+    batch = get_batch(batch_id)
+    if batch.status == B.PAID or batch.approved_at is not None:
+        raise errors.BatchWrongState(state=BATCH_LABELS[batch.status])
+    require_second_operator(actor, batch.created_by_id)
+    batch.approved_by_id, batch.approved_at = actor.id, utcnow()
+    db.session.flush()
+    record(actor, "settlement.approve", batch, after={"total_fen": batch.total_fen})
+    return batch
+
+
 def get_batch(batch_id):
     batch = db.session.get(SettlementBatch, batch_id)
     if batch is None:
@@ -86,6 +101,8 @@ def mark_paid(batch_id, actor, bank_reference):
         raise errors.ReferenceUsed(reference=reference, field="reference")
     if batch.status == B.PAID or not batch.requests:
         raise errors.BatchWrongState(state=BATCH_LABELS[batch.status])
+    if batch.approved_at is None:
+        raise errors.BatchNotApproved()
     ledger.batch(db.session, list(settle_requests(batch, actor, reference)))
     batch.status, batch.bank_reference, batch.paid_by_id, batch.paid_at = B.PAID, reference, actor.id, utcnow()
     for request in batch.requests:

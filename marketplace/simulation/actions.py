@@ -7,6 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from marketplace import ledger
+from marketplace.approvals import services as approvals
+from marketplace.approvals.models import Approval, ApprovalStatus
 from marketplace.auth.models import User
 from marketplace.catalog import listings, providers as catalog, uploads
 from marketplace.catalog.models import AdmissionStatus, Listing, ListingStatus, ProviderProfile
@@ -17,11 +20,15 @@ from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments import services as payments
 from marketplace.payments.gateway import WebhookEvent
 from marketplace.payments.models import Payment, PaymentStatus
-from marketplace.redemption import services as redemption, settlement
+from marketplace.payouts import services as payouts
+from marketplace.payouts.models import BankAccount, PayoutBatch
+from marketplace.redemption import clawback, services as redemption, settlement
 from marketplace.redemption.models import RedemptionRequest, RequestStatus, SettlementBatch
 from marketplace.simulation import world as worlds
 from marketplace.vouchers import services as vouchers
+from marketplace.vouchers import lifecycle
 from marketplace.vouchers.models import ApplicationStatus, Voucher, VoucherApplication, VoucherProgram
+from marketplace.vouchers.rules import local_date
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -84,7 +91,87 @@ class Actions:
         if voucher is None or self.rng.random() < 0.7:
             return None
         operator = self.operator()
-        return f"{operator.email} revokes voucher {voucher.number}", lambda: vouchers.revoke(voucher.id, operator, "串通")
+        return (f"{operator.email} asks to revoke voucher {voucher.number}",
+                lambda: vouchers.request_revocation(voucher.id, operator, "串通"))
+
+    def decide_approval(self):
+        """Another operator (or by chance the same one, who is refused) decides a waiting request."""
+        waiting = self.pick(Approval, Approval.status == ApprovalStatus.PENDING)
+        if waiting is None:
+            return None
+        operator, roll = self.operator(), self.rng.random()
+        if roll < 0.15:
+            return (f"{operator.email} rejects approval {waiting.id} ({waiting.action})",
+                    lambda: approvals.reject(operator, waiting.id, "不同意"))
+        return (f"{operator.email} approves approval {waiting.id} ({waiting.action})",
+                lambda: approvals.approve(operator, waiting.id))
+
+    def program_step(self):
+        """The zone's operators steer a program: pause or resume it, extend it, change its budget,
+        close its year once redeem_by has passed, or clone it for next year."""
+        program = db.session.get(VoucherProgram, self.rng.choice(self.programs()))
+        operator, roll = self.operator(), self.rng.random()
+        if program.status == "final" or program.status == "draft":
+            return None
+        if program.redeem_by < local_date(SimulatedClock.now):
+            return (f"{operator.email} closes the year of {program.code}",
+                    lambda: lifecycle.close_year(program.id, operator))
+        if roll < 0.3:
+            action = lifecycle.resume if program.status == "paused" else lifecycle.pause
+            return f"{operator.email} {action.__name__}s {program.code}", lambda: action(program.id, operator)
+        if roll < 0.6:
+            days = self.rng.randint(1, 30)
+            return (f"{operator.email} asks to extend {program.code} by {days} days",
+                    lambda: lifecycle.request_extension(program.id, operator, program.use_by + timedelta(days=days),
+                                                        program.redeem_by + timedelta(days=days), "顺延"))
+        budget = program.budget_fen + self.rng.choice((-50_000_000, 50_000_000))
+        return (f"{operator.email} asks to set the budget of {program.code} to {budget}",
+                lambda: lifecycle.request_budget_change(program.id, operator, budget, "调整"))
+
+    def clawback(self):
+        order = self.order(OrderStatus.COMPLETED, OrderStatus.SETTLED)
+        if order is None or self.rng.random() < 0.6:
+            return None
+        operator = self.operator()
+        refund = self.rng.choice((0, 0, self.rng.randint(0, order.cash_received_fen)))
+        return (f"{operator.email} asks to claw back {order.number} (refund {refund})",
+                lambda: clawback.request_clawback(order.id, operator, "查实欺诈", refund))
+
+    def recover(self):
+        """A provider repays what a clawback of a settled share made it owe."""
+        claim = self.pick(ledger.Account, ledger.Account.kind == ledger.AccountKind.RECOVERY,
+                          ledger.Account.debits_posted > ledger.Account.credits_posted)
+        if claim is None:
+            return None
+        program, operator = db.session.get(VoucherProgram, claim.program_id), self.operator()
+        owed = claim.debits_posted - claim.credits_posted
+        reference = f"BACK{self.rng.getrandbits(40):x}"
+        return (f"{operator.email} records {owed} repaid by provider {claim.organisation_id}",
+                lambda: clawback.record_recovery(claim.organisation_id, program, owed, reference, operator))
+
+    def payout(self):
+        operator = self.operator()
+        batch = self.pick(PayoutBatch, PayoutBatch.status != "paid")
+        if batch is None:
+            return f"{operator.email} creates a payout batch", lambda: payouts.create_batch(operator)
+        if batch.status == "draft":
+            return f"{operator.email} approves payout {batch.number}", lambda: payouts.approve_batch(operator, batch.id)
+        if batch.status == "approved" and self.rng.random() < 0.5:
+            return f"{operator.email} exports payout {batch.number}", lambda: payouts.mark_exported(operator, batch.id)
+        reference = f"PAY{batch.id:06d}"
+        return f"{operator.email} marks payout {batch.number} paid", lambda: payouts.mark_paid(operator, batch.id, reference)
+
+    def bank_change(self):
+        provider = self.user(self.world.providers)
+        pending = self.pick(BankAccount, BankAccount.status == "pending")
+        if pending is not None:
+            operator = self.operator()
+            return (f"{operator.email} verifies the bank details of provider {pending.organisation_id}",
+                    lambda: payouts.verify_bank_account(operator, pending.id))
+        if self.rng.random() < 0.8:
+            return None
+        data = payouts.BankData(provider.organisation.legal_name, "另一银行", "", f"{self.rng.getrandbits(40):013d}")
+        return f"{provider.email} changes its bank details", lambda: payouts.submit_bank_account(provider, data)
 
     def new_program(self):
         """The zone opens another round: a program whose window starts today."""
@@ -263,6 +350,9 @@ class Actions:
     def settle(self):
         operator = self.operator()
         open_batch = self.pick(SettlementBatch, SettlementBatch.status != "paid")
+        if open_batch is not None and open_batch.approved_at is None and self.rng.random() < 0.6:
+            return (f"{operator.email} approves settlement batch {open_batch.id}",
+                    lambda: settlement.approve_batch(operator, open_batch.id))
         if open_batch is not None and self.rng.random() < 0.6:
             reference = f"BANK{open_batch.id:06d}"
             return (f"{operator.email} marks batch {open_batch.id} paid",
@@ -295,7 +385,8 @@ class Actions:
 WEIGHTS = {
     "apply": 6, "decide_application": 6, "issue_batch": 1, "revoke": 1, "new_program": 1, "close_program": 1,
     "checkout": 14, "pay": 12, "authenticate": 3, "webhook": 4, "provider_step": 12, "enterprise_step": 12,
-    "resolve": 3, "annul": 1, "suspension": 1, "republish": 2,
+    "resolve": 3, "annul": 1, "suspension": 1, "republish": 2, "decide_approval": 3, "program_step": 1,
+    "clawback": 1, "recover": 1, "payout": 2, "bank_change": 1,
     "request_redemption": 4, "review_redemption": 5, "resubmit": 1, "settle": 3,
     "worker": 6, "clock": 6,
 }

@@ -58,12 +58,15 @@ class Simulation:
         self.faults = StatementFaults(db.engine)
         self.gateway = FlakyGateway(get_gateway(), random.Random(seed + 1), gateway_fault_rate)
         SimulatedClock.now = START
+        self.four_eyes = current_app.config.get("FOUR_EYES")
+        current_app.config["FOUR_EYES"] = True  # two operators act: every four-eyes path is exercised
         self.world = run_in_transaction(db.session, lambda: worlds.build(self.rng, START))
         self.actions = Actions(self)
         self.checks = invariants.every_step()
 
     def close(self):
         SimulatedClock.now = None
+        current_app.config["FOUR_EYES"] = self.four_eyes
         self.faults.remove()
 
     @staticmethod

@@ -66,17 +66,30 @@ def order_figures():
 
 
 @cache
+def clawed_back_rows():
+    """Per order: what the ledger took back (reversed posts, clawbacks) and what its holds say."""
+    taken = (select(Transfer.order_id.label("order_id"), func.sum(Transfer.amount).label("ledger"))
+             .where(Transfer.ledger == "voucher", Transfer.kind.in_(("reverse", "clawback")),
+                    Transfer.order_id.is_not(None)).group_by(Transfer.order_id).subquery())
+    noted = (select(OrderVoucher.order_id.label("order_id"), func.sum(OrderVoucher.clawed_back_fen).label("noted"))
+             .group_by(OrderVoucher.order_id).subquery())
+    return taken, noted
+
+
+@cache
 def broken_orders():
     shares = ledger_share_rows()
+    taken, noted = clawed_back_rows()
     paid = (select(Payment.order_id, func.sum(Payment.amount_fen).label("paid")).where(
         Payment.status == PaymentStatus.SUCCEEDED).group_by(Payment.order_id).subquery())
     refunded = (select(Payment.order_id, func.sum(Refund.amount_fen).label("refunded"))
                 .join(Payment, Payment.id == Refund.payment_id).group_by(Payment.order_id).subquery())
-    share, holds = func.coalesce(shares.c.share, 0), func.coalesce(shares.c.open_holds, 0)
+    share = func.coalesce(shares.c.share, 0) - func.coalesce(taken.c.ledger, 0)
+    holds = func.coalesce(shares.c.open_holds, 0)
     cash_paid, cash_refunded = func.coalesce(paid.c.paid, 0), func.coalesce(refunded.c.refunded, 0)
     received = cash_paid - cash_refunded
     broken = or_(
-        Order.voucher_fen != share, Order.cash_paid_fen != cash_paid, Order.cash_refunded_fen != cash_refunded,
+        Order.voucher_fen != share, func.coalesce(taken.c.ledger, 0) != func.coalesce(noted.c.noted, 0), Order.cash_paid_fen != cash_paid, Order.cash_refunded_fen != cash_refunded,
         and_(Order.status.in_(CLOSED_STATES), or_(share != 0, received != 0, holds != 0)),
         and_(Order.status.in_(DONE_STATES), or_(holds != 0, received != Order.cash_fen)),
         and_(Order.status == OrderStatus.PLACED, received != 0),
@@ -85,7 +98,8 @@ def broken_orders():
     return (select(Order.number, Order.status, Order.voucher_fen, share, Order.cash_fen, Order.cash_paid_fen, cash_paid,
                    Order.cash_refunded_fen, cash_refunded, holds)
             .outerjoin(shares, shares.c.order_id == Order.id).outerjoin(paid, paid.c.order_id == Order.id)
-            .outerjoin(refunded, refunded.c.order_id == Order.id).where(broken).limit(20))
+            .outerjoin(refunded, refunded.c.order_id == Order.id).outerjoin(taken, taken.c.order_id == Order.id)
+            .outerjoin(noted, noted.c.order_id == Order.id).where(broken).limit(20))
 
 
 class TermsCheck:
@@ -157,9 +171,13 @@ def cash_reconciles():
 
 
 def reports_match_ledger():
-    """The audit console's voucher-use figures equal the ledger's posted voucher money."""
-    posted = int(db.session.scalar(select(func.coalesce(func.sum(Transfer.amount), 0)).where(
-        Transfer.ledger == "voucher", Transfer.kind == "post")))
+    """The audit console's voucher-use figures equal the ledger's posted voucher money, net of
+    clawbacks (reversed posts and recovery claims)."""
+    def moved(*kinds):
+        return int(db.session.scalar(select(func.coalesce(func.sum(Transfer.amount), 0)).where(
+            Transfer.ledger == "voucher", Transfer.kind.in_(kinds))))
+
+    posted = moved("post") - moved("reverse", "clawback")
     by_category = sum(row[3] for row in reports.by_category().rows)
     by_program = sum(row[4] for row in reports.by_program().rows)
     if posted == by_category == by_program:
@@ -167,12 +185,58 @@ def reports_match_ledger():
     return [f"reports say voucher use {by_category} (categories) / {by_program} (programs), ledger posts {posted}"]
 
 
+def payouts_match():
+    """Paid out ≤ received: no order's payout items exceed the cash ever paid for it; each
+    provider's payouts in the ledger equal its paid batch lines; its payable equals the cash
+    received for its orders less what was paid out (negative: a refund after payout, carried)."""
+    from marketplace.payouts.models import PayoutBatch, PayoutItem, PayoutLine
+
+    over = db.session.execute(select(Order.number, func.sum(PayoutItem.amount_fen), Order.cash_paid_fen)
+                              .join(PayoutItem, PayoutItem.order_id == Order.id)
+                              .group_by(Order.id, Order.number, Order.cash_paid_fen)
+                              .having(func.sum(PayoutItem.amount_fen) > Order.cash_paid_fen)).all()
+    problems = [f"order {number}: paid out {paid_out} of {received} received" for number, paid_out, received in over]
+    lines = dict(db.session.execute(select(PayoutLine.provider_id, func.sum(PayoutLine.amount_fen)).join(PayoutBatch)
+                                    .where(PayoutBatch.status == "paid").group_by(PayoutLine.provider_id)).all())
+    received = dict(db.session.execute(select(Order.provider_id, func.sum(Order.cash_paid_fen - Order.cash_refunded_fen))
+                                       .group_by(Order.provider_id)).all())
+    for account in db.session.scalars(select(ledger.Account).where(ledger.Account.kind == "provider_payable")):
+        paid_out = account.debits_posted - int(db.session.scalar(
+            select(func.coalesce(func.sum(Refund.amount_fen), 0)).join(Payment).join(Order)
+            .where(Order.provider_id == account.organisation_id)))
+        expected = int(received.get(account.organisation_id, 0)) - int(lines.get(account.organisation_id, 0))
+        if paid_out != int(lines.get(account.organisation_id, 0)) or \
+                account.credits_posted - account.debits_posted != expected:
+            problems.append(f"provider {account.organisation_id}: payable {account.credits_posted - account.debits_posted}, "
+                            f"expected {expected}; ledger payouts {paid_out}, paid lines {lines.get(account.organisation_id, 0)}")
+    return problems
+
+
+def final_programs_frozen():
+    """After the year-end close a program's accounts hold nothing but its final state, all are
+    closed, and its stored final account still equals its ledger."""
+    from marketplace.vouchers import final_account
+
+    problems = []
+    for program in db.session.scalars(select(VoucherProgram).where(VoucherProgram.status == "final")):
+        figures = ledger.reconciliation(db.session, program.id)
+        left = (figures.budget_left, figures.vouchers_available, figures.held, figures.receivable, figures.lapsed)
+        if any(left):
+            problems.append(f"final program {program.code} still holds budget/vouchers/held/receivable/lapsed {left}")
+        if db.session.scalar(select(func.count()).select_from(ledger.Account).where(
+                ledger.Account.program_id == program.id, ledger.Account.closed.is_(False))):
+            problems.append(f"final program {program.code} has open accounts")
+        if final_account.compute(program) != program.final_account:
+            problems.append(f"final program {program.code}: its ledger no longer matches its final account")
+    return problems
+
+
 def every_step():
     """The checks run after each step (a fresh TermsCheck per simulation keeps its cache)."""
     return (programs_reconcile, caps_hold, order_figures, TermsCheck(), holds_match_orders, dead_vouchers_empty,
-            every_order_can_move)
+            every_order_can_move, final_programs_frozen)
 
 
 # Sums over every transfer and report (what `payments reconcile` and the audit console read):
 # every 20 steps and at the end, so their cost does not grow every step with the ledger.
-SOMETIMES = (cash_reconciles, reports_match_ledger)
+SOMETIMES = (cash_reconciles, reports_match_ledger, payouts_match)

@@ -57,6 +57,7 @@ def build(rng, now, enterprises=6, providers=4):
     for n in range(providers):
         provider = user("provider", f"provider{n}@sim.test", organisation("provider", 200 + n, rng))
         admit(provider, now)
+        bank_account(provider, operator)
         world.providers.append(provider.id)
         for category in rng.sample(CATEGORIES, 2):
             world.listings.append(listing(provider, operator, category, rng, eligible=n != providers - 1))
@@ -70,6 +71,14 @@ def build(rng, now, enterprises=6, providers=4):
                 continue  # not eligible (an SME-only program)
             vouchers.approve(application.id, operator)
     return world
+
+
+def bank_account(provider, operator):
+    from marketplace.payouts import services as payouts
+
+    account = payouts.submit_bank_account(provider, payouts.BankData(provider.organisation.legal_name, "模拟银行",
+                                                                      "厦门分行", f"62220000{provider.id:010d}"))
+    payouts.verify_bank_account(operator, account.id)
 
 
 def admit(provider, now):

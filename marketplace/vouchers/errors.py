@@ -7,6 +7,10 @@ class ProgramNotOpen(InvalidState):
     message = N_("This program is not open for applications.")
 
 
+class ProgramPaused(InvalidState):
+    message = N_("This program is paused: applications and issuance wait until it resumes. Vouchers already issued can still be used.")
+
+
 class ProgramNotStarted(InvalidState):
     message = N_("This program opens for applications on %(date)s.")
 

@@ -146,6 +146,27 @@ def remind(voucher_id, days):
         date=voucher.program.use_by.isoformat(), amount=format_fen(left)))
 
 
+def request_revocation(voucher_id, actor, reason):
+    """Ask to revoke a voucher (four eyes: carried out when a second operator approves, at once
+    when the platform allows one). Raises PermissionDenied, VoucherNotFound, AlreadyRevoked,
+    ValidationFailed."""
+    from marketplace.approvals import services as approvals
+
+    voucher = db.session.get(Voucher, voucher_id)
+    if voucher is None:
+        raise errors.VoucherNotFound()
+    if voucher.revoked_at is not None:
+        raise errors.AlreadyRevoked()
+    summary = {"message": N_("Revoke voucher %(number)s of %(holder)s"),
+               "params": {"number": voucher.number, "holder": voucher.organisation.legal_name}}
+    return approvals.ask(actor, "voucher.revoke", voucher, {"voucher_id": voucher.id, "reason": reason}, reason,
+                         summary)
+
+
+def revoke_now(params, requested_by, approved_by):
+    return revoke(params["voucher_id"], approved_by, params["reason"])
+
+
 def send_expiry_reminders(now=None):
     """Remind holders 30 and 7 days before use_by, once each per voucher, in the caller's
     transaction; returns how many notifications were made."""

@@ -129,3 +129,24 @@ class BatchUploadForm(FlaskForm):
     file = FileField(_l("CSV file"), validators=[FileRequired(message=_l("Choose a CSV file.")),
                                                  FileAllowed(["csv", "txt"], _l("Upload a .csv file."))],
                      description=_l("Columns: credit_code,amount_yuan,memo — UTF-8 or GBK (as Excel saves it)."))
+
+
+class ExtendForm(FlaskForm):
+    use_by = IsoDateField(_l("New use-by date (optional)"), validators=[Optional()], format="%Y-%m-%d")
+    redeem_by = IsoDateField(_l("New redeem-by date (optional)"), validators=[Optional()], format="%Y-%m-%d")
+    reason = TextAreaField(_l("Reason"), filters=[strip], validators=[required(), length(2000)])
+
+
+class BudgetForm(FlaskForm):
+    budget = YuanField(_l("New budget (yuan)"), validators=[InputRequired(message=_l("This field is required."))])
+    reason = TextAreaField(_l("Reason"), filters=[strip], validators=[required(), length(2000)])
+
+
+class CloneForm(FlaskForm):
+    code = StringField(_l("Program code"), filters=[strip, upper],
+                       validators=[required(), Regexp(r"^[A-Z0-9]{2,12}$", message=_l("2 to 12 capital letters or digits, e.g. HJ2026."))])
+    name = StringField(_l("Program name"), filters=[strip], validators=[required(), length(100)])
+
+
+class PauseForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (optional)"), filters=[strip], validators=[length(2000)])

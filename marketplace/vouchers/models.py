@@ -14,7 +14,9 @@ from marketplace.i18n import N_
 class ProgramStatus(enum.StrEnum):
     DRAFT = "draft"
     OPEN = "open"
-    CLOSED = "closed"
+    PAUSED = "paused"  # no applications or issuance for now; vouchers stay usable
+    CLOSED = "closed"  # no more applications or issuance; vouchers usable until use_by
+    FINAL = "final"  # closed for the year after redeem_by: its final account kept, read-only
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -23,7 +25,10 @@ class ApplicationStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-PROGRAM_STATUS_LABELS = {"draft": N_("Draft"), "open": N_("Open for applications"), "closed": N_("Closed")}
+PROGRAM_STATUS_LABELS = {"draft": N_("Draft"), "open": N_("Open for applications"), "paused": N_("Paused"),
+                         "closed": N_("Closed"), "final": N_("Closed for the year (final account)")}
+CLAWBACK_TARGETS = {"voucher": N_("back to the enterprise's voucher (if it is still valid)"),
+                    "lapse": N_("lapses to the program")}
 APPLICATION_STATUS_LABELS = {"pending": N_("Pending review"), "approved": N_("Approved"),
                              "rejected": N_("Rejected")}
 ENTERPRISE_FLAGS = {"high_tech": N_("National high-tech enterprise"), "sme": N_("Technology-based SME")}
@@ -36,7 +41,8 @@ class VoucherProgram(db.Model):
         CheckConstraint("valid_from <= use_by AND use_by <= redeem_by", name="dates_ordered"),
         CheckConstraint("ratio_bp > 0 AND ratio_bp <= 10000", name="ratio_range"),
         CheckConstraint("reclaim_threshold_bp >= 0 AND reclaim_threshold_bp <= 10000", name="reclaim_range"),
-        CheckConstraint("status IN ('draft', 'open', 'closed')", name="status"),
+        CheckConstraint("status IN ('draft', 'open', 'paused', 'closed', 'final')", name="status"),
+        CheckConstraint("clawback_to IN ('voucher', 'lapse')", name="clawback_to"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +66,11 @@ class VoucherProgram(db.Model):
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[object | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # Where a clawed-back voucher share goes (a voucher already expired or revoked: it lapses anyway).
+    clawback_to: Mapped[str] = mapped_column(String(10), default="voucher", server_default="voucher")
+    finalised_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    final_account: Mapped[dict | None] = mapped_column(JSON)  # 决算, written by the year-end close
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("voucher_programs.id"))  # cloned from
 
     vouchers = relationship("Voucher", back_populates="program")
 

@@ -27,6 +27,8 @@ def usable(program, now):
 
 def program_problem(program, now):
     """Why a program takes no applications or issuance now (a DomainError to show or raise)."""
+    if program.status == ProgramStatus.PAUSED:
+        return errors.ProgramPaused()
     if program.status != ProgramStatus.OPEN:
         return errors.ProgramNotOpen()
     today = local_date(now)

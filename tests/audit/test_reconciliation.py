@@ -13,6 +13,7 @@ def test_a_settled_program_reconciles_per_program_and_provider(client, auth, adm
     services.review(request.id, admin, "first_approve")
     services.review(request.id, admin, "final_approve")
     batch = settlement.create_batch(admin, [request.id])
+    settlement.approve_batch(admin, batch.id)
     settlement.mark_paid(batch.id, admin, "REF-REC")
     db.session.commit()
     [line] = reconcile.provider_lines(program)

@@ -83,6 +83,10 @@ def test_declined_card_then_pay_then_cancel_with_refund(shop, page):
     page.get_by_text("取消订单").first.click()
     page.get_by_role("button", name="取消订单").click()
     expect(page.locator("h1 .badge")).to_have_text("已取消")
-    assert db.session.query(Refund).filter_by(status="succeeded").count() == 1
+    assert db.session.query(Refund).filter_by(status="pending").count() == 1  # recorded; Stripe is asked next
+    from marketplace.worker import run_job
+
+    assert run_job("refunds").results == {"sent": 1}
+    assert db.session.query(Refund).filter_by(status="sent").count() == 1
     db.session.commit()  # release SQLite's write lock before the verifier takes it
     assert ledger.verify(db.engine).ok

@@ -43,6 +43,7 @@ def test_request_review_and_payment_settle_the_voucher_share(complete_order, sel
     approve(request, admin, make_user("admin"))
     assert request.status == "approved" and request.first_reviewer_id != request.final_reviewer_id
     batch = settlement.create_batch(admin, [request.id])
+    settlement.approve_batch(admin, batch.id)
     db.session.commit()
     settlement.mark_paid(batch.id, admin, "BANK-20261128-001")
     db.session.commit()
@@ -54,14 +55,15 @@ def test_request_review_and_payment_settle_the_voucher_share(complete_order, sel
     assert {t.kind for t in transfers} == {"settle"} and len(transfers) == 2
     assert_reconciled(program)
     actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
-    assert actions[-4:] == ["redemption.first_approve", "redemption.final_approve", "settlement.create",
-                            "settlement.paid"]
+    assert actions[-5:] == ["redemption.first_approve", "redemption.final_approve", "settlement.create",
+                            "settlement.approve", "settlement.paid"]
 
 
 def test_paying_twice_with_the_same_reference_changes_nothing(complete_order, seller, program, admin):
     request = submit(seller, program, [complete_order()])
     approve(request, admin)
     batch = settlement.create_batch(admin, [request.id])
+    settlement.approve_batch(admin, batch.id)
     settlement.mark_paid(batch.id, admin, "REF-1")
     db.session.commit()
     count = db.session.query(Transfer).count()
@@ -77,6 +79,7 @@ def test_a_bank_reference_pays_one_batch_only(complete_order, seller, program, a
         request = submit(seller, program, [complete_order(key)])
         approve(request, admin)
         batches.append(settlement.create_batch(admin, [request.id]))
+        settlement.approve_batch(admin, batches[-1].id)
     settlement.mark_paid(batches[0].id, admin, "SAME")
     db.session.commit()
     with pytest.raises(errors.ReferenceUsed):
@@ -161,6 +164,7 @@ def test_exports_open_with_the_chinese_text(complete_order, seller, program, adm
     request = submit(seller, program, [complete_order()])
     approve(request, admin)
     batch = settlement.create_batch(admin, [request.id])
+    settlement.approve_batch(admin, batch.id)
     rows = list(settlement.export_rows(batch))
     data = settlement.csv_bytes(settlement.EXPORT_HEADER, rows)
     assert data.startswith(b"\xef\xbb\xbf")

@@ -52,6 +52,10 @@ def test_provider_requests_admins_review_and_pay(client, auth, complete_order, s
     assert rows[1][2] == seller.organisation.legal_name
     book = load_workbook(io.BytesIO(client.get(batch_url + "/export.xlsx").data))
     assert book.active.cell(2, 6).value == order.number
+    assert client.post(batch_url + "/paid", data={"reference": "ICBC-20261128-0001"}).status_code == 422  # not approved
+    auth.logout()
+    auth.login(make_user("admin"))  # a third operator approves what the second one batched
+    assert client.post(batch_url + "/approve", data={}).status_code == 302
     assert client.post(batch_url + "/paid", data={"reference": "ICBC-20261128-0001"}).status_code == 302
     db.session.expire_all()
     assert request.status == "settled" and order.status == "settled"
