@@ -56,8 +56,7 @@ def approval_decision(approval_id, decision):
             "reject": lambda: approvals.reject(current_user, approval_id, form.note.data),
             "withdraw": lambda: approvals.withdraw(current_user, approval_id)}[decision]
     _result, ok = attempt(form, work)
-    for message in form.form_errors + [e for errors in form.errors.values() for e in errors]:
-        flash(message, "error")
+    flash_errors(form)
     if ok:
         flash({"approve": _("Approved and carried out."), "reject": _("Rejected: nothing was carried out."),
                "withdraw": _("Withdrawn.")}[decision], "success")
@@ -70,7 +69,7 @@ def back_to_program(program_id):
 
 
 def flash_errors(form):
-    for message in form.form_errors + [e for errors in form.errors.values() for e in errors]:
+    for message in (message for messages in form.errors.values() for message in messages):  # form-level ones too
         flash(message, "error")
 
 

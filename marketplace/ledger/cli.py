@@ -1,7 +1,7 @@
 """`flask --app wsgi ledger …`: verify the chain, show a balance, export transfers as CSV."""
 import csv
 import sys
-from datetime import datetime, time, timezone
+from datetime import datetime, time
 
 import click
 from flask.cli import AppGroup
@@ -20,6 +20,22 @@ def verify_command():
     result = verify(db.engine)
     click.echo(result.summary(), err=not result.ok)
     sys.exit(0 if result.ok else 1)
+
+
+@ledger_cli.command("bundle")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def bundle_command(path):
+    """Write the signed audit bundle (chain, balances, signed checkpoint) to PATH; check it
+    anywhere with `python -m marketplace.audit.bundle PATH --key-file KEY`."""
+    from flask import current_app
+
+    from marketplace.audit.bundle import write_bundle
+    from marketplace.database import utcnow
+
+    key = current_app.config.get("AUDIT_CHECKPOINT_KEY")
+    transfers, accounts = write_bundle(db.engine, path, key, utcnow())
+    signed = "signed" if key else "UNSIGNED (AUDIT_CHECKPOINT_KEY is not set)"
+    click.echo(f"Bundle written to {path}: {transfers:,} transfers, {accounts:,} accounts, {signed}.")
 
 
 @ledger_cli.command("balance")
@@ -46,14 +62,16 @@ EXPORT_HEADER = ("sequence", "transfer_id", "created_at", "ledger", "kind", "deb
 
 @ledger_cli.command("export")
 @click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d"]),
-              help="First day (UTC) to include, YYYY-MM-DD.")
+              help="First day (Beijing time, Asia/Shanghai) to include, YYYY-MM-DD.")
 @click.option("--output", type=click.File("w", encoding="utf-8"), default="-",
               help="File to write (default: standard output).")
 def export_command(since, output):
     """Write the transfers since DATE as CSV (UTF-8, one row per transfer, amounts in fen)."""
     from marketplace.ledger.reads import transfers_since
 
-    start = datetime.combine(since.date(), time(0), tzinfo=timezone.utc)
+    from marketplace.vouchers.rules import SHANGHAI
+
+    start = datetime.combine(since.date(), time(0), tzinfo=SHANGHAI)  # the zone's day starts at 00:00 in Beijing
     writer = csv.writer(output)
     writer.writerow(EXPORT_HEADER)
     for row in transfers_since(db.session, start):

@@ -53,6 +53,8 @@ def test_request_review_twice_and_settle(live_server, page, complete_order, sell
     with page.expect_download() as download:
         page.get_by_role("link", name="导出 CSV").click()
     assert download.value.suggested_filename.endswith(".csv")
+    page.get_by_test_id("approve-batch").click()  # with four eyes off the same operator may approve
+    expect(page.get_by_text("已审批，可以付款")).to_be_visible()
     page.get_by_label("银行流水号").fill("ICBC-20261128-0001")
     page.get_by_role("button", name="标记为已付款").click()
     expect(page.get_by_text("已付款，创新券抵扣部分已结算")).to_be_visible()
