@@ -7,6 +7,8 @@ from flask_babel import format_datetime, get_locale, gettext
 from marketplace.auth.forms import ConfirmForm
 from marketplace.i18n import N_
 from marketplace.jobs.services import job_label
+from marketplace.labels import (account_label, audit_action_label, field_label, field_value, memo_label,
+                                object_label, transfer_kind_label)
 from marketplace.money import format_fen
 from marketplace.vouchers.rules import percent_text
 
@@ -21,13 +23,6 @@ def html_lang():
     return "zh-CN" if locale.startswith("zh") else locale.replace("_", "-")
 
 
-TRANSFER_KIND_LABELS = {
-    "fund": N_("Budget funded"), "issue": N_("Issued"), "hold": N_("Held for an order"),
-    "post": N_("Redeemed on an order"), "void": N_("Hold released"), "expire": N_("Hold expired"),
-    "lapse": N_("Lapsed after expiry"), "revoke": N_("Revoked"), "reverse": N_("Reversal"),
-    "settle": N_("Settled"), "payment": N_("Payment"), "payout": N_("Payout"), "refund": N_("Refund"),
-    "fee": N_("Fee"), "adjust": N_("Adjustment"),
-}
 
 
 def order_action_label(action):
@@ -60,10 +55,6 @@ def quote_order_number(quote):
     return order.number if order else ""
 
 
-def transfer_kind_label(kind):
-    return gettext(TRANSFER_KIND_LABELS.get(kind, kind))
-
-
 def category_label(slug):
     from marketplace.catalog.taxonomy import CATEGORY_LABELS
 
@@ -93,5 +84,7 @@ def register(app):
                 "delivery_token": delivery_token, "quote_status_label": quote_status_label,
                 "quote_order_number": quote_order_number,
                 "has_endpoint": lambda name: name in app.view_functions, "transfer_kind_label": transfer_kind_label,
-                "category_label": category_label, "job_label": job_label, "html_lang": html_lang, "current_locale": lambda: str(get_locale()),
+                "category_label": category_label, "job_label": job_label,
+                "audit_action_label": audit_action_label, "field_label": field_label, "field_value": field_value,
+                "memo_label": memo_label, "account_label": account_label, "object_label": object_label, "html_lang": html_lang, "current_locale": lambda: str(get_locale()),
                 "logout_form": ConfirmForm, "request_path": lambda: request.full_path.rstrip("?")}

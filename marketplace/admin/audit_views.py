@@ -15,6 +15,7 @@ from marketplace.auth.decorators import admin_required, operator_required
 from marketplace.auth.forms import ConfirmForm
 from marketplace.audit.forms import DismissForm
 from marketplace.extensions import db
+from marketplace.labels import account_labels
 from marketplace.forms import attempt
 from marketplace.ledger.models import Account
 from marketplace.pagination import paginate
@@ -46,8 +47,9 @@ def audit_ledger():
     wanted = explorer.filter_from_args(request.args)
     before = explorer.positive_int(request.args.get("before", ""))
     result = explorer.page(wanted, before)
+    labels = account_labels({code for row in result.rows for code in (row.debit_code, row.credit_code)})
     return render_template("admin/audit_ledger.html", result=result, filters=wanted, args=wanted.args(),
-                           kinds=explorer.KINDS, before=before,
+                           kinds=explorer.KINDS, before=before, labels=labels,
                            programs=db.session.scalars(select(VoucherProgram).order_by(VoucherProgram.code)).all())
 
 
@@ -62,7 +64,8 @@ def audit_ledger_export(fmt):
 @admin_required
 def audit_transfer(sequence):
     found = explorer.detail(sequence) or abort(404)
-    return render_template("admin/audit_transfer.html", d=found)
+    return render_template("admin/audit_transfer.html", d=found,
+                           labels=account_labels({found.debit.code, found.credit.code}))
 
 
 @bp.route("/ledger/accounts/<int:account_id>")
@@ -76,7 +79,8 @@ def audit_account(account_id):
         select(Account).where(Account.id.in_({line.counterparty_id for line in statement.lines})))}
     return render_template("admin/audit_account.html", account=account, now=ledger.balance(db.session, account.id),
                            as_of=ledger.balance_as_of(db.session, account.id, at=explorer.as_of_instant(day)) if day else None,
-                           day=day, statement=statement, counterparties=counterparties, after=after)
+                           day=day, statement=statement, counterparties=counterparties, after=after,
+                           labels=account_labels({account.code, *counterparties.values()}))
 
 
 @bp.route("/ledger/accounts")
@@ -128,7 +132,8 @@ def audit_reconciliation():
 
     sections = [(program, *reconcile.program_figures(program), reconcile.provider_lines(program))
                 for program in reconcile.programs()]
-    return render_template("admin/audit_reconciliation.html", sections=sections, cash=reconcile.cash())
+    labels = account_labels({line.code for section in sections for line in section[-1]})
+    return render_template("admin/audit_reconciliation.html", sections=sections, cash=reconcile.cash(), labels=labels)
 
 
 @bp.route("/anomalies")

@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -13,7 +14,7 @@ from marketplace.extensions import db
 @pytest.fixture
 def entries(admin, make_org):
     org = make_org()
-    record(admin, "organisation.approve", org, before={"status": "pending"}, after={"status": "approved"})
+    record(admin, "organisation.approved", org, before={"status": "pending"}, after={"status": "approved"})
     record(admin, "voucher.revoke", org, reason="串通骗取创新券")
     db.session.commit()
     return org
@@ -21,14 +22,16 @@ def entries(admin, make_org):
 
 def test_the_log_is_searchable(client, auth, admin, entries):
     auth.login(admin)
+    approved, revoked = "注册审核通过", "撤销创新券"  # the actions, in words
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert "organisation.approve" in page and "串通骗取创新券" in page
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]*>", "", page))
+    assert approved in page and "串通骗取创新券" in page and "状态: 待审核 → 状态: 已审核" in text and "机构 #" in text
     page = client.get("/admin/audit", query_string={"q": "串通"}).get_data(as_text=True)
-    assert "voucher.revoke" in page and "organisation.approve" not in page
+    assert revoked in page and approved not in page
     page = client.get("/admin/audit", query_string={"action": "organisation."}).get_data(as_text=True)
-    assert "voucher.revoke" not in page and "organisation.approve" in page
+    assert revoked not in page and approved in page
     page = client.get("/admin/audit", query_string={"actor": "nobody@"}).get_data(as_text=True)
-    assert "organisation.approve" not in page
+    assert approved not in page
     assert client.get("/admin/audit", query_string={"since": "2000-01-01", "until": "not-a-day"}).status_code == 200
 
 
