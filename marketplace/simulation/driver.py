@@ -15,7 +15,8 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.ledger import run_in_transaction
 from marketplace.payments.gateway import get_gateway
-from marketplace.simulation import invariants, world as worlds
+from marketplace.simulation import invariants
+from marketplace.simulation import world as worlds
 from marketplace.simulation.actions import WEIGHTS, Actions
 from marketplace.simulation.faults import FlakyGateway, InjectedFault, StatementFaults
 from marketplace.vouchers.rules import end_of_day

@@ -13,7 +13,13 @@ from marketplace.jobs.models import JobFailure
 from marketplace.ledger.models import Transfer
 from marketplace.orders.expiry import TIMED_STATES, frozen_provider_ids
 from marketplace.orders.lifecycle import TRANSITIONS
-from marketplace.orders.models import CLOSED_STATES, DONE_STATES, Order, OrderStatus, OrderVoucher
+from marketplace.orders.models import (
+    CLOSED_STATES,
+    DONE_STATES,
+    Order,
+    OrderStatus,
+    OrderVoucher,
+)
 from marketplace.orders.pricing import allowed_share
 from marketplace.payments.models import Payment, PaymentStatus, Refund
 from marketplace.payments.services import cash_reconciliation

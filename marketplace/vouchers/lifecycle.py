@@ -22,7 +22,7 @@ from marketplace.i18n import N_
 from marketplace.ledger.accounts import program_account_code
 from marketplace.money import format_fen
 from marketplace.notifications import services as notifications
-from marketplace.vouchers.models import ProgramStatus, Voucher, VoucherProgram
+from marketplace.vouchers.models import ProgramStatus, Voucher
 from marketplace.vouchers.programs import get_program
 from marketplace.vouchers.rules import end_of_day, local_date
 

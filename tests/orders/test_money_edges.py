@@ -15,7 +15,6 @@ from marketplace.jobs.models import JobFailure
 from marketplace.ledger.accounts import program_account_code
 from marketplace.orders import services
 from marketplace.orders.lifecycle import OrderFrozen
-from marketplace.orders.models import OrderVoucher
 from marketplace.redemption import errors as redemption_errors, services as redemption
 from marketplace.vouchers import batch, services as vouchers
 from marketplace.vouchers.errors import OverCap

@@ -3,7 +3,6 @@ rebuild covers the outbox up to its snapshot (nothing is applied twice), changes
 rebuild still arrive, a transaction that commits late is never skipped, several replicas follow
 independently and pruning keeps what the live ones need."""
 import os
-import threading
 
 import pytest
 from sqlalchemy import func, select, text
@@ -12,7 +11,7 @@ from marketplace.catalog import listings
 from marketplace.catalog.importer import import_listings
 from marketplace.catalog.models import SearchOutbox
 from marketplace.extensions import db
-from marketplace.search import documents, indexer, outbox_log, services
+from marketplace.search import documents, indexer, services
 from marketplace.search.backend import SearchRequest
 from marketplace.search.models import SearchReplica
 from tests.catalog.conftest import make_listing, make_provider  # noqa: F401 (fixtures)
