@@ -20,7 +20,8 @@ from marketplace.approvals import services as approvals
 from marketplace.vouchers import final_account, lifecycle
 from marketplace.vouchers.forms import ApproveForm, BatchUploadForm, BudgetForm, CloneForm, ExtendForm, ProgramForm, \
     RevokeForm
-from marketplace.vouchers.models import IssueBatch, IssueBatchRow, Voucher, VoucherApplication, VoucherProgram
+from marketplace.vouchers.models import (CLAWBACK_TARGETS, ISSUANCE_MODES, IssueBatch, IssueBatchRow, Voucher,
+                                         VoucherApplication, VoucherProgram)
 from marketplace.vouchers.rules import STATUS_LABELS
 
 
@@ -55,7 +56,8 @@ def program(program_id):
                            upload_form=BatchUploadForm(), extend_form=ExtendForm(), budget_form=BudgetForm(),
                            clone_form=CloneForm(), approvals=approvals.for_object(item),
                            total_labels=final_account.TOTAL_LABELS, enterprise_columns=final_account.ENTERPRISE_COLUMNS,
-                           provider_columns=final_account.PROVIDER_COLUMNS)
+                           provider_columns=final_account.PROVIDER_COLUMNS, issuance_modes=ISSUANCE_MODES,
+                           clawback_targets=CLAWBACK_TARGETS)
 
 
 @bp.route("/programs/<int:program_id>/edit", methods=["GET", "POST"])

@@ -70,7 +70,26 @@ def apply(program_id, actor, amount_fen, purpose, now=None):
                                      amount_fen=amount_fen, purpose=purpose)
     db.session.add(application)
     db.session.flush()
+    if program.issuance_mode == "fcfs":
+        issue_at_once(application)
     return application
+
+
+def issue_at_once(application):
+    """先到先得: issue what was applied for now, in this transaction. The budget's ledger account
+    and the quota rows are locked while issuing, so a rush of applications is issued in the order
+    they reach them until the budget is committed; one beyond it is refused (BudgetExhausted,
+    OverCap) and nothing of it is kept."""
+    issue_vouchers(application.program, [IssueItem(application.organisation_id, application.amount_fen,
+                                                   f"application:{application.id}", application_id=application.id)],
+                   None)
+    application.status, application.approved_fen, application.decided_at = \
+        ApplicationStatus.APPROVED, application.amount_fen, utcnow()
+    application.reason = None
+    db.session.flush()
+    tell_applicant(application, N_("Vouchers issued"),
+                   N_("%(amount)s in %(program)s has been issued to your wallet (first come, first served)."),
+                   amount=format_fen(application.amount_fen))
 
 
 def get_application(application_id):

@@ -249,7 +249,7 @@ def clone(program_id, actor, code, name):
     for field in ("valid_from", "use_by", "redeem_by"):
         values[field] = next_year(date.fromisoformat(values[field]))
     program = create_program(ProgramData(code=code, name=name, **values), actor)
-    program.previous_id, program.clawback_to = source.id, source.clawback_to
+    program.previous_id = source.id
     invite_last_year(source, program)
     return program
 

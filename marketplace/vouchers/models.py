@@ -27,6 +27,8 @@ class ApplicationStatus(enum.StrEnum):
 
 PROGRAM_STATUS_LABELS = {"draft": N_("Draft"), "open": N_("Open for applications"), "paused": N_("Paused"),
                          "closed": N_("Closed"), "final": N_("Closed for the year (final account)")}
+ISSUANCE_MODES = {"reviewed": N_("Reviewed: an operator decides each application"),
+                  "fcfs": N_("First come, first served (先到先得): an eligible application within the budget and caps is issued at once")}
 CLAWBACK_TARGETS = {"voucher": N_("back to the enterprise's voucher (if it is still valid)"),
                     "lapse": N_("lapses to the program")}
 APPLICATION_STATUS_LABELS = {"pending": N_("Pending review"), "approved": N_("Approved"),
@@ -43,6 +45,7 @@ class VoucherProgram(db.Model):
         CheckConstraint("reclaim_threshold_bp >= 0 AND reclaim_threshold_bp <= 10000", name="reclaim_range"),
         CheckConstraint("status IN ('draft', 'open', 'paused', 'closed', 'final')", name="status"),
         CheckConstraint("clawback_to IN ('voucher', 'lapse')", name="clawback_to"),
+        CheckConstraint("issuance_mode IN ('reviewed', 'fcfs')", name="issuance_mode"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +69,7 @@ class VoucherProgram(db.Model):
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[object | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    issuance_mode: Mapped[str] = mapped_column(String(10), default="reviewed", server_default="reviewed")
     # Where a clawed-back voucher share goes (a voucher already expired or revoked: it lapses anyway).
     clawback_to: Mapped[str] = mapped_column(String(10), default="voucher", server_default="voucher")
     finalised_at: Mapped[object | None] = mapped_column(UTCDateTime)

@@ -13,11 +13,12 @@ from marketplace.extensions import db
 from marketplace.i18n import N_
 from marketplace.notifications import services as notifications
 from marketplace.vouchers.errors import ProgramLocked, ProgramNotFound
-from marketplace.vouchers.models import ProgramStatus, Voucher, VoucherProgram
+from marketplace.vouchers.models import CLAWBACK_TARGETS, ISSUANCE_MODES, ProgramStatus, Voucher, VoucherProgram
 from marketplace.vouchers.rules import enterprise_problem
 
 # Once a voucher exists these would change what was promised to its holder.
-LOCKED_AFTER_ISSUANCE = ("code", "budget_fen", "valid_from", "use_by", "redeem_by", "enterprise_cap_fen")
+LOCKED_AFTER_ISSUANCE = ("code", "budget_fen", "valid_from", "use_by", "redeem_by", "enterprise_cap_fen",
+                         "issuance_mode")
 
 
 @dataclass
@@ -38,6 +39,8 @@ class ProgramData:
     eligible_categories: list = field(default_factory=list)
     required_flags: list = field(default_factory=list)
     description: str = ""
+    issuance_mode: str = "reviewed"
+    clawback_to: str = "voucher"
 
     def problem(self):
         if not self.valid_from <= self.use_by <= self.redeem_by:
@@ -48,6 +51,8 @@ class ProgramData:
             return ValidationFailed(N_("The per-order cap cannot exceed the per-enterprise cap."), field="order_cap_fen")
         if not self.eligible_categories:
             return ValidationFailed(N_("Choose at least one eligible service category."), field="eligible_categories")
+        if self.issuance_mode not in ISSUANCE_MODES or self.clawback_to not in CLAWBACK_TARGETS:
+            return ValidationFailed(N_("Choose one of the offered options."), field="issuance_mode")
         return None
 
 

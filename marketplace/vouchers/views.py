@@ -60,13 +60,14 @@ def apply(program_id):
     problem = services.application_problem(program, current_user.organisation, utcnow())
     if form.validate_on_submit() and problem is None:
         try:
-            run_in_transaction(db.session, lambda: services.apply(program.id, current_user, form.amount.data,
-                                                                  form.purpose.data))
+            application = run_in_transaction(db.session, lambda: services.apply(
+                program.id, current_user, form.amount.data, form.purpose.data))
         except DomainError as error:
             apply_domain_error(form, error)
         else:
-            flash(_("Application submitted. You will be notified when it is decided."), "success")
-            return redirect(url_for("vouchers.applications"))
+            flash(_("Issued: the vouchers are in your wallet.") if application.status == "approved" else
+                  _("Application submitted. You will be notified when it is decided."), "success")
+            return redirect(url_for("vouchers.wallet" if application.status == "approved" else "vouchers.applications"))
     holding = services.holding(program, current_user.organisation_id)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("vouchers/apply.html", program=program, form=form, problem=problem,
