@@ -131,9 +131,10 @@ class OperatorActions:
         ratio, cap, flags = self.rng.choice((3000, 3500, 5000)), self.rng.choice((None, 500_000)), \
             self.rng.choice(([], [], ["sme"]))
         use_days = self.rng.randint(15, 90)
-        redeem_days = use_days + self.rng.randint(0, 40)
-        return (f"{operator.email} opens program {code}",
-                lambda: worlds.program(operator, SimulatedClock.now, code, ratio, cap, None, use_days, redeem_days, flags))
+        redeem_days, mode = use_days + self.rng.randint(0, 40), self.rng.choice(("reviewed", "fcfs"))
+        return (f"{operator.email} opens program {code} ({mode})",
+                lambda: worlds.program(operator, SimulatedClock.now, code, ratio, cap, None, use_days, redeem_days, flags,
+                                       mode))
 
     def programs(self):
         return db.session.scalars(select(VoucherProgram.id).order_by(VoucherProgram.id)).all()

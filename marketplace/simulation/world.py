@@ -110,14 +110,14 @@ PROGRAMS = (
 )
 
 
-def program(operator, now, code, ratio, order_cap, full_cover, use_days, redeem_days, flags):
+def program(operator, now, code, ratio, order_cap, full_cover, use_days, redeem_days, flags, mode="reviewed"):
     today = local_date(now)
     data = vouchers.ProgramData(
         code=code, name=f"模拟项目{code}", funder="模拟管委会", budget_fen=2_000_000_000, valid_from=today - timedelta(days=5),
         use_by=today + timedelta(days=use_days), redeem_by=today + timedelta(days=redeem_days),
         enterprise_cap_fen=10_000_000, ratio_bp=ratio, order_cap_fen=order_cap, full_cover_below_fen=full_cover,
         category_ratios={"testing": min(10000, ratio + 1500)}, eligible_categories=list(CATEGORIES),
-        required_flags=flags)
+        required_flags=flags, issuance_mode=mode)
     created = vouchers.create_program(data, operator)
     vouchers.open_program(created.id, operator)
     return created
