@@ -11,6 +11,7 @@ from marketplace.database import utcnow
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import N_
+from marketplace.money import yuan
 from marketplace.ledger.accounts import program_account_code, receivable_account_code
 from marketplace.ledger.models import AccountKind
 from marketplace.orders import lifecycle
@@ -76,7 +77,7 @@ def export_rows(batch):
         for item in request.items:
             yield (batch.id, request.number, request.provider.legal_name, request.provider.credit_code,
                    request.program.code, item.order.number, item.invoice_number,
-                   f"{item.amount_fen // 100}.{item.amount_fen % 100:02d}", item.amount_fen)
+                   yuan(item.amount_fen), item.amount_fen)
 
 
 def mark_exported(batch, actor):

@@ -2,6 +2,7 @@
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext
 
+from marketplace import limits
 from marketplace.search import services
 from marketplace.search.backend import PRICE_BANDS
 from marketplace.search.forms import BadParameter, lenient_params, parse_params
@@ -31,6 +32,7 @@ def suggest():
 
 
 @bp.route("/api/v1/search")
+@limits.search_api
 def api_search():
     categories = services.categories_by_slug()
     try:
@@ -46,6 +48,13 @@ def api_search():
                    for name, pairs in result.facets.items()},
         "suggestion": result.suggestion,
     })
+
+
+@bp.route("/api/v1/openapi.json")
+def api_description():
+    from marketplace.search.openapi import document
+
+    return jsonify(document(services.categories_by_slug()))
 
 
 def api_hit(hit):
