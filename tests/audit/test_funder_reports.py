@@ -67,7 +67,7 @@ def test_the_page_filters_and_exports_yuan_as_numbers(client, auth, admin, compl
     query = f"?program={program.id}&since={today}"
     text = client.get(f"/admin/reports/funder/enterprises.csv{query}").data.decode("utf-8-sig")
     header, row = list(csv.reader(io.StringIO(text)))
-    assert header[5].endswith("(yuan)") and "yuan" not in header[0]
+    assert header[5].endswith("（元）") and "元" not in header[0]
     assert row[5] == f"{order.voucher_fen // 100}.{order.voucher_fen % 100:02d}"
 
     book = load_workbook(io.BytesIO(client.get(f"/admin/reports/funder/provider-redemption.xlsx{query}").data))
@@ -81,7 +81,7 @@ def test_bad_filters_are_named_not_an_error(client, auth, admin):
     page = client.get("/admin/reports/funder?program=x&since=2026-13-01&until=9999-99-99")
     assert page.status_code == 200
     backwards = client.get("/admin/reports/funder?since=2026-03-02&until=2026-03-01", follow_redirects=True)
-    assert backwards.status_code == 200 and "ends before it starts" in backwards.get_data(as_text=True)
+    assert backwards.status_code == 200 and "结束日早于开始日" in backwards.get_data(as_text=True)
 
 
 def test_the_dashboard_reports_export_yuan_with_a_currency_format(client, auth, admin, complete_order):
@@ -90,6 +90,6 @@ def test_the_dashboard_reports_export_yuan_with_a_currency_format(client, auth, 
     book = load_workbook(io.BytesIO(client.get("/admin/reports/programs.xlsx").data))
     header = [c.value for c in book.active[1]]
     redeemed = book.active.cell(2, 5)
-    assert header[4].endswith("(yuan)") and redeemed.value == Decimal(order.voucher_fen) / 100
+    assert header[4].endswith("（元）") and redeemed.value == Decimal(order.voucher_fen) / 100
     assert redeemed.number_format == '"¥"#,##0.00'
 
