@@ -21,7 +21,8 @@ from marketplace.extensions import db
 from marketplace.i18n import N_
 from marketplace.money import format_fen
 from marketplace.orders.actions import reason_required
-from marketplace.orders.models import Affiliation, Order, Review
+from marketplace.orders.models import Order, Review
+from marketplace.parties.models import Affiliation
 from marketplace.orders.pricing import allowed_share
 from marketplace.redemption.models import RedemptionItem, RedemptionRequest
 from marketplace.vouchers.models import VoucherProgram
@@ -58,20 +59,32 @@ def related(enterprise, provider):
     """SQL: the two organisation aliases are related parties."""
     low = case((enterprise.id < provider.id, enterprise.id), else_=provider.id)
     high = case((enterprise.id < provider.id, provider.id), else_=enterprise.id)
-    affiliated = exists().where(Affiliation.organisation_a_id == low, Affiliation.organisation_b_id == high)
-    return or_(enterprise.credit_code == provider.credit_code,
-               func.trim(enterprise.legal_representative) == func.trim(provider.legal_representative), affiliated)
+    affiliated = exists().where(Affiliation.organisation_a_id == low, Affiliation.organisation_b_id == high,
+                                Affiliation.ended_at.is_(None))
+    same_representative = and_(func.trim(enterprise.legal_representative) != "",
+                               func.trim(enterprise.legal_representative) == func.trim(provider.legal_representative))
+    return or_(enterprise.credit_code == provider.credit_code, same_representative, affiliated)
 
 
 def related_party_orders():
     enterprise, provider = aliased(Organisation), aliased(Organisation)
-    rows = db.session.execute(select(Order.id, Order.number, Order.voucher_fen, enterprise.legal_name, provider.legal_name)
+    rows = db.session.execute(select(Order.id, Order.number, Order.terms, enterprise.legal_name, provider.legal_name)
                               .join(enterprise, enterprise.id == Order.enterprise_id)
                               .join(provider, provider.id == Order.provider_id)
                               .where(related(enterprise, provider)).order_by(Order.id)).all()
-    return [Flag("related_party_order", f"order:{r.id}",
-                 N_("%(enterprise)s and %(provider)s are related parties (same credit code, legal representative or a recorded affiliation)."),
-                 {"enterprise": r[3], "provider": r[4]}, r.number) for r in rows]
+    return [related_party_flag(r) for r in rows]
+
+
+def related_party_flag(row):
+    names = {"enterprise": row[3], "provider": row[4]}
+    exception = (row.terms or {}).get("related_party_exception")
+    if exception:  # still shown: an approved exception explains it, it does not hide it
+        return Flag("related_party_order", f"order:{row.id}",
+                    N_("%(enterprise)s and %(provider)s are related parties; vouchers were used under an approved exception: %(reason)s"),
+                    {**names, "reason": exception.get("reason", "")}, row.number)
+    return Flag("related_party_order", f"order:{row.id}",
+                N_("%(enterprise)s and %(provider)s are related parties (same credit code, legal representative or a recorded affiliation)."),
+                names, row.number)
 
 
 def contract_splitting():
