@@ -102,3 +102,11 @@ def listing(status="open"):
 def waiting_requests():
     return db.session.scalars(select(Approval).where(Approval.action == ACTION, Approval.status == ApprovalStatus.PENDING)
                               .order_by(Approval.requested_at)).all()
+
+
+def request_between(actor, enterprise_text, provider_text, reason):
+    """request_exception for an enterprise and a provider named by credit code or legal name."""
+    from marketplace.parties.services import find_organisation
+
+    enterprise, provider = find_organisation(enterprise_text, "enterprise"), find_organisation(provider_text, "provider")
+    return request_exception(actor, enterprise.id, provider.id, reason)

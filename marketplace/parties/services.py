@@ -151,3 +151,21 @@ def for_organisation(organisation_id):
     return db.session.scalars(select(Affiliation).where(or_(Affiliation.organisation_a_id == organisation_id,
                                                             Affiliation.organisation_b_id == organisation_id))
                               .order_by(Affiliation.ended_at.is_not(None), Affiliation.created_at.desc())).all()
+
+
+def find_organisation(text, field):
+    """The organisation a form names by its credit code or exact legal name. Raises NotFound."""
+    from marketplace.auth import credit_code
+
+    text = (text or "").strip()
+    organisation = db.session.scalar(select(Organisation).where(or_(
+        Organisation.credit_code == credit_code.normalise(text), Organisation.legal_name == text)).limit(1)) if text else None
+    if organisation is None:
+        raise NotFound(N_("No organisation has this credit code or legal name."), field=field)
+    return organisation
+
+
+def record_between(actor, first_text, second_text, kind, reason, evidence=None):
+    """record_affiliation for two organisations named by credit code or legal name."""
+    first, second = find_organisation(first_text, "organisation_a"), find_organisation(second_text, "organisation_b")
+    return record_affiliation(actor, first.id, second.id, kind, reason, evidence)
