@@ -45,7 +45,7 @@ VIEW_MODULES = {
     "orders": ("views", "quote_views"), "payments": ("views",), "notifications": ("views",),
     "redemption": ("views",), "payouts": ("views",),
     "admin": ("views", "audit_views", "catalog_views", "redemption_views", "search_views", "voucher_views",
-              "backoffice_views"),
+              "backoffice_views", "party_views"),
 }
 
 

@@ -135,7 +135,7 @@ def make_org(app):
         code = credit_code.complete(f"9135020{next(_codes):07d}MA0"[:17])
         values = {"legal_name": f"测试{kind}{code[-4:]}有限公司", "credit_code": code,
                   "legal_representative": f"法人{code[-5:]}", "city": "厦门", "contact_name": "李四",
-                  "contact_phone": "0592-5555555", **fields}
+                  "contact_phone": f"0592-{code[7:14]}", **fields}
         organisation = Organisation(kind=kind, status=status, **values)
         db.session.add(organisation)
         db.session.flush()

@@ -21,6 +21,8 @@ class OrganisationFields(FlaskForm):
                                        validators=[required(), length(50)])
     city = StringField(_l("City"), filters=[strip], default="厦门", validators=[required(), length(50)])
     contact_phone = StringField(_l("Contact phone"), filters=[strip], validators=[required(), PHONE])
+    registered_address = StringField(_l("Registered address (optional)"), filters=[strip], validators=[length(200)],
+                                     description=_l("As on the business licence."))
 
     def validate_credit_code(self, field):
         problem = credit_code.problem(credit_code.normalise(field.data))
