@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from marketplace.audit.queries import like, parse_day
 from marketplace.database import utcnow
 from marketplace.extensions import db
+from marketplace.inputs import parse_int
 from marketplace.ledger.models import Account, Transfer, TransferKind
 from marketplace.money import parse_yuan, yuan as in_yuan
 from marketplace.vouchers.rules import SHANGHAI, end_of_day
@@ -47,7 +48,7 @@ def fen_text(fen):
 
 
 def positive_int(text):
-    return int(text) if text and text.isdigit() and len(text) < 12 else None
+    return parse_int(text, 1)
 
 
 def yuan(text, problems):
@@ -122,8 +123,8 @@ def conditions(f):
 def order_id_of(text):
     from marketplace.orders.models import Order
 
-    if text.isdigit() and len(text) < 12:
-        return int(text)
+    if parse_int(text, 1) is not None:
+        return parse_int(text, 1)
     return db.session.scalar(select(Order.id).where(Order.number == text)) or -1
 
 

@@ -51,15 +51,14 @@ class Scope:
 
 def scope_from_args(args):
     """(Scope, problems) from a query string; a bad value is dropped and named, never an error page."""
-    from marketplace.audit.explorer import positive_int
-    from marketplace.audit.queries import parse_day
+    from marketplace.inputs import parse_date, parse_int
 
     problems = []
-    since, until = parse_day(args.get("since", "").strip()), parse_day(args.get("until", "").strip())
+    since, until = parse_date(args.get("since")), parse_date(args.get("until"))
     if since and until and since > until:
         problems.append(N_("The period ends before it starts; showing everything up to its end."))
         since = None
-    return Scope(positive_int(args.get("program", "").strip()), since, until), problems
+    return Scope(parse_int(args.get("program"), 1), since, until), problems
 
 
 def shares(scope, period_only=True):
