@@ -45,6 +45,7 @@ def run_items(job, items, handle, key=lambda item: str(item)):
             continue
         outcome.done += 1
         outcome.results[result] = outcome.results.get(result, 0) + 1
+        log.log(logging.INFO if result is not None else logging.DEBUG, "job %s %s: %s", job, name, result)
         if name in failing:
             close_failure(job, name)
     return outcome
