@@ -114,6 +114,13 @@ def prune_search_outbox(_item, now):
     return prune_outbox() or None
 
 
+def write_checkpoint(_item, now):
+    from marketplace.backup.services import write_checkpoint as write
+
+    head = write(now)
+    return head and "written"
+
+
 # Order matters within one pass: holds past redeem_by lapse before deadlines act on their orders.
 JOBS = (
     Job("ledger hold expiry", 300, overdue_hold_items, lapse_order, key=lambda item: f"order:{item}"),
@@ -124,10 +131,12 @@ JOBS = (
     Job("mail", 10, single, deliver_mail, key=lambda item: "outbox"),
     Job("search outbox", 2, single, sync_search, key=lambda item: "index"),
     Job("search outbox pruning", 3600, single, prune_search_outbox, key=lambda item: "outbox"),
+    Job("ledger checkpoint", 3600, single, write_checkpoint, key=lambda item: "LEDGER_CHECKPOINT_FILE"),
 )
 JOBS_BY_NAME = {job.name: job for job in JOBS}
-# Each host follows the search outbox into its own index (search/outbox_log.py): never locked.
-PER_HOST_JOBS = frozenset({"search outbox"})
+# Each host follows the search outbox into its own index (search/outbox_log.py) and keeps its own
+# copy of the latest checkpoint (backup/checkpoints.py): these are never locked.
+PER_HOST_JOBS = frozenset({"search outbox", "ledger checkpoint"})
 
 
 def run_job(name, now=None):

@@ -91,7 +91,7 @@ JOB_LABELS = {
     "ledger hold expiry": N_("Holds past the redemption deadline"), "order timeouts": N_("Order deadlines"),
     "expire vouchers": N_("Voucher expiry"), "expiry reminders": N_("Expiry reminders"),
     "refunds": N_("Refunds to Stripe"), "mail": N_("E-mail"), "search outbox": N_("Search index"),
-    "search outbox pruning": N_("Search outbox pruning"),
+    "search outbox pruning": N_("Search outbox pruning"), "ledger checkpoint": N_("Latest ledger checkpoint"),
 }
 
 

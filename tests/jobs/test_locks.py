@@ -46,7 +46,7 @@ def test_locks_are_per_job_and_the_per_host_search_job_is_never_locked(app):
             assert mine and again
     from marketplace.worker import PER_HOST_JOBS
 
-    assert PER_HOST_JOBS == {"search outbox"}
+    assert PER_HOST_JOBS == {"search outbox", "ledger checkpoint"}
 
 
 @pytest.fixture
