@@ -96,3 +96,19 @@ def test_production_logs_json_by_default(tmp_path):
     assert production["LOG_FORMAT"] == "json"
     assert load_config(str(tmp_path), {})["LOG_FORMAT"] == "text"
     assert load_config(str(tmp_path), {})["METRICS_ENABLED"] is False
+
+
+def test_worker_job_runs_failures_and_durations_are_counted(app, client):
+    from marketplace.worker import run_job
+
+    def scraped(name, job):
+        text = client.get("/metrics").get_data(as_text=True)
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith(name + "{") and f'job="{job}"' in line)
+
+    app.config["METRICS_ENABLED"] = True
+    runs, timed = scraped("marketplace_job_runs_total", "mail"), scraped("marketplace_job_duration_seconds_count", "mail")
+    run_job("mail")
+    run_job("mail")
+    assert scraped("marketplace_job_runs_total", "mail") == runs + 2
+    assert scraped("marketplace_job_duration_seconds_count", "mail") == timed + 2
