@@ -12,6 +12,7 @@ def create_app(config=None):
     app.config.update(load_config(app.instance_path, config))
     configure_logging(app)  # first: the request id is set before any other hook runs
     register_extensions(app)
+    register_input_boundary(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -37,13 +38,22 @@ def register_extensions(app):
     login_manager.session_protection = "strong"
 
 
+def register_input_boundary(app):
+    """Before any blueprint: hostile characters and out-of-range ids never reach a view; auditors
+    never write; every response carries the security headers."""
+    from marketplace import inputs, security
+
+    inputs.register(app)
+    security.register(app)
+
+
 # Each feature's blueprint (`views.bp`) and the modules that add routes to it.
 VIEW_MODULES = {
     "auth": ("views",), "catalog": ("views", "provider_views"), "search": ("views",), "vouchers": ("views",),
     "orders": ("views", "quote_views"), "payments": ("views",), "notifications": ("views",),
     "redemption": ("views",), "payouts": ("views",), "ops": ("views",),
     "admin": ("views", "audit_views", "catalog_views", "redemption_views", "search_views", "voucher_views",
-              "backoffice_views"),
+              "backoffice_views", "party_views"),
 }
 
 

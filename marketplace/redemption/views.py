@@ -9,6 +9,7 @@ from marketplace.catalog.uploads import Upload
 from marketplace.database import utcnow
 from marketplace.extensions import db
 from marketplace.forms import attempt
+from marketplace.inputs import form_ints
 from marketplace.redemption import services
 from marketplace.redemption.forms import EVIDENCE_SLOTS, RequestForm
 from marketplace.redemption.models import RedemptionRequest
@@ -40,7 +41,7 @@ def evidence_from(form):
 
 def invoices_from_form():
     """{order id: invoice number} from the `invoice-<id>` fields of ticked (`order`) orders."""
-    ticked = {int(v) for v in request.form.getlist("order") if v.isdigit()}
+    ticked = set(form_ints("order"))
     return {order_id: request.form.get(f"invoice-{order_id}", "") for order_id in ticked}
 
 
