@@ -7,10 +7,10 @@ or inert by default: `make run` needs none of it.
 
 
 def init_app(app):
-    from marketplace.ops import logs, metrics, requests
+    from marketplace.ops import logs, metrics, request_ids
 
     logs.configure(app)
-    requests.init_app(app)
+    request_ids.init_app(app)
     metrics.init_app(app)
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
