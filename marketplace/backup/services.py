@@ -84,6 +84,9 @@ def tar_folder(folder, target):
     with tarfile.open(target, "w") as bundle:
         if os.path.isdir(folder):
             for root, directories, names in os.walk(folder):
+                if root == folder:
+                    directories[:] = visible(directories)
+                    names = visible(names)
                 directories.sort()
                 for name in sorted(names):
                     full = os.path.join(root, name)
@@ -279,25 +282,35 @@ def check_sqlite(engine, manifest, latest):
         connection.execute(text("DELETE FROM search_replicas"))
 
 
+def visible(names):
+    """Entries of the upload folder that are uploads: names starting with a dot are ours (a
+    restore's unpacking or kept files, the readiness probe) and never backed up."""
+    return [name for name in names if not name.startswith(".")]
+
+
 def folder_has_files(folder):
-    return os.path.isdir(folder) and any(files for _root, _dirs, files in os.walk(folder))
+    return os.path.isdir(folder) and bool(visible(os.listdir(folder)))
 
 
 def replace_folder(folder, bundle_path):
-    """Unpack the uploads beside the folder, then swap them in (the old folder is kept beside it)."""
-    parent = os.path.dirname(os.path.abspath(folder))
-    os.makedirs(parent, exist_ok=True)
-    fresh = tempfile.mkdtemp(prefix=".uploads-restore-", dir=parent)
-    with tarfile.open(bundle_path) as bundle:
-        members = [member for member in bundle if member.isfile()]
-        bundle.extractall(fresh, members=members, filter="data")
-    if os.path.exists(folder):
-        if folder_has_files(folder):
-            os.rename(folder, f"{folder}.before-restore-{utcnow():%Y%m%dT%H%M%SZ}")
-        else:
-            shutil.rmtree(folder)
-    os.rename(fresh, folder)
-    os.chmod(folder, 0o755)
+    """Unpack the uploads inside the folder (the same file system, even when it is a mount), move
+    what was there into `.before-restore-<time>` beside them, then move the backup's files in."""
+    os.makedirs(folder, exist_ok=True)
+    fresh = tempfile.mkdtemp(prefix=".restore-", dir=folder)
+    try:
+        with tarfile.open(bundle_path) as bundle:
+            members = [member for member in bundle if member.isfile()]
+            bundle.extractall(fresh, members=members, filter="data")
+        old = visible(os.listdir(folder))
+        if old:
+            kept = os.path.join(folder, f".before-restore-{utcnow():%Y%m%dT%H%M%S%fZ}")
+            os.mkdir(kept)
+            for name in old:
+                os.rename(os.path.join(folder, name), os.path.join(kept, name))
+        for name in os.listdir(fresh):
+            os.rename(os.path.join(fresh, name), os.path.join(folder, name))
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
     return len(members)
 
 

@@ -129,9 +129,17 @@ def test_restore_into_an_empty_installation_and_never_over_data_without_force(sh
     assert on(target, "ledger", "verify").exit_code == 0
     again = on(target, "backup", "restore", str(path))
     assert again.exit_code == 1 and "not empty" in again.output
+    (uploads / "added-later.pdf").write_bytes(b"%PDF after the backup")
     forced = on(target, "backup", "restore", str(path), "--force")
     assert forced.exit_code == 0, forced.output
     assert counts(empty_database) == (vouchers, sequence, 0)
+    # What the folder held is kept aside (not served, not backed up), the backup's files are in place.
+    assert sorted(p.name for p in uploads.iterdir() if not p.name.startswith(".")) == ["ab", "evidence.pdf"]
+    kept, = uploads.glob(".before-restore-*")
+    assert (kept / "added-later.pdf").exists()
+    again_path = tmp_path / "again.tar"
+    assert on(target, "backup", "create", str(again_path)).exit_code == 0
+    assert manifest_of(again_path)[0]["uploads"] == {"files": 2}
 
 
 def test_a_backup_older_than_the_latest_checkpoint_is_reported_and_not_restored_silently(
