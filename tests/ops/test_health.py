@@ -46,8 +46,43 @@ def test_readyz_is_503_without_a_readable_index(app, client, tmp_path):
     assert answer.status_code == 503 and answer.get_json()["checks"]["search_index"] != "ok"
 
 
-def test_readyz_checks_redis_when_configured(ready_app, client):
-    ready_app.config["REDIS_URL"] = "redis://127.0.0.1:6379/6"
+@pytest.fixture
+def redis_url():
+    """The machine's Redis (db 6) when it answers, else a redis-server of our own on a test port."""
+    import shutil
+    import subprocess
+    import time
+
+    import redis
+
+    from tests.ops.servers import free_port
+
+    try:
+        redis.Redis(port=6379, socket_connect_timeout=1).ping()
+        yield "redis://127.0.0.1:6379/6"
+        return
+    except redis.ConnectionError:
+        pass
+    if not shutil.which("redis-server"):
+        pytest.skip("no Redis on 127.0.0.1:6379 and no redis-server to start")
+    port = free_port()
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            try:
+                redis.Redis(port=port, socket_connect_timeout=1).ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/6"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_readyz_checks_redis_when_configured(ready_app, client, redis_url):
+    ready_app.config["REDIS_URL"] = redis_url
     assert client.get("/readyz").get_json()["checks"]["redis"] == "ok"
     ready_app.config["REDIS_URL"] = "redis://127.0.0.1:9/6"  # nothing listens there
     answer = client.get("/readyz")
