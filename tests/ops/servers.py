@@ -55,7 +55,11 @@ class Gunicorn:
         self.lines = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except Exception:
+            self.stop()
+            raise
 
     def _read(self):
         for line in self.process.stderr:
