@@ -63,6 +63,11 @@ class RejectForm(Form):
                            description=_l("The applicant sees this text and can correct the registration."))
 
 
+class RejectApplicationForm(RejectForm):
+    reason = TextAreaField(_l("Reason for rejection"), filters=[strip], validators=[required(), length(1000)],
+                           description=_l("The enterprise sees this text and may apply again."))
+
+
 class ConfirmForm(Form):
     """An empty form: its CSRF token protects one-click actions such as approve or log out."""
 
