@@ -13,6 +13,11 @@ SEED_SYNONYMS = [
 ]
 
 
+def seed_synonym_groups():
+    """The synonym groups a new installation starts with (what the seeding migration inserts)."""
+    return [split_terms(terms) for terms in SEED_SYNONYMS]
+
+
 class Synonym(db.Model):
     """One group of equivalent terms, e.g. '检测, 测试, 检验' (comma-separated as typed)."""
 
