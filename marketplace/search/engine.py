@@ -138,6 +138,8 @@ def _evaluate(arrays, query, within, bound):
     if isinstance(query, Q.MultiTerm):
         return union([arrays.term(t.fieldname, t.text, t.boost) for t in arrays.expand(query)], 1, arrays.size)
     children = [evaluate(arrays, sub, within, bound) for sub in query.children()]
+    if isinstance(query, Q.DisjunctionMax):
+        return best_of(children, query.tiebreak, arrays.size)
     if isinstance(query, Q.AndMaybe):
         return and_maybe(*children)
     if isinstance(query, Q.AndNot):
@@ -215,6 +217,21 @@ def union(matches, minmatch, size):
         counts[m.docs] += 1
     docs = np.flatnonzero(counts >= minmatch)
     return Match(docs, summed[docs])
+
+
+def best_of(matches, tiebreak, size):
+    """Documents matched by any of the matches, scored by the best one plus `tiebreak` times
+    the others (Whoosh's DisjunctionMax)."""
+    matches = [m for m in matches if len(m)]
+    if len(matches) <= 1:
+        return matches[0] if matches else EMPTY
+    best, summed, hit = np.zeros(size), np.zeros(size), np.zeros(size, dtype=bool)
+    for m in matches:
+        best[m.docs] = np.maximum(best[m.docs], m.scores)
+        summed[m.docs] += m.scores
+        hit[m.docs] = True
+    docs = np.flatnonzero(hit)
+    return Match(docs, best[docs] + tiebreak * (summed[docs] - best[docs]))
 
 
 def intersection(matches, size):

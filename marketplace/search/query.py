@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from whoosh import query as Q
 
+from marketplace.search.bridge import bridge_spans
 from marketplace.search.analysis import STOP_WORDS, add_words, fold, initials, is_cjk, pinyin, stem, words
 
 # title > tags > summary > description > provider
@@ -17,6 +18,11 @@ EXACT_TITLE_BOOST = 1000.0  # an exact title beats any sum of field scores
 TITLE_PHRASE_BOOST = 6.0
 PROXIMITY_BOOST = 1.5
 LETTERS = re.compile(r"^[a-z]+$")
+BRIDGE_TIEBREAK = 0.1
+# English words of questions dropped from queries only (the index keeps them)
+QUERY_STOP_WORDS = frozenset("""can could do does did get got me you your someone somebody into about there any some
+this that these those have has help please should would will am us its much many just like know want wants
+needs service services provider providers offer offers best good""".split())
 
 
 @dataclass
@@ -25,6 +31,7 @@ class Unit:
 
     text: str
     alternatives: list = field(default_factory=list)
+    bridged: list = field(default_factory=list)  # [(Chinese term, weight, its synonyms)] for English
 
 
 @dataclass
@@ -67,18 +74,35 @@ def synonym_spans(folded, table):
     return sorted(found)
 
 
-def parse(text, synonyms=None):
-    """The user's text as units; synonyms is the table from `normalise_synonyms`."""
+def parse(text, synonyms=None, vocabulary=None):
+    """The user's text as units; synonyms is the table from `normalise_synonyms`; with
+    `vocabulary(term) → listings using it` (the open index), English phrases outside the
+    synonym table are bridged to the Chinese words the catalogue uses (bridge.py)."""
     folded = " ".join(fold(text).split())[:200]
     table = synonyms or {}
     units, cursor = [], 0
     for start, end, term in synonym_spans(folded, table) + [(len(folded), len(folded), None)]:
-        units += [Unit(word) for word, _, _ in words(folded[cursor:start], mode="default")
-                  if word not in STOP_WORDS]
+        units += plain_units(folded[cursor:start], table, vocabulary)
         if term:
             units.append(Unit(term, table[term]))
         cursor = end
     return ParsedQuery(folded, dedupe(units))
+
+
+def segmented_units(text):
+    return [Unit(word) for word, _, _ in words(text, mode="default") if word not in STOP_WORDS | QUERY_STOP_WORDS]
+
+
+def plain_units(text, table, vocabulary):
+    """Units of query text without synonym terms: bridged English phrases, segmented rest."""
+    if vocabulary is None or not re.search(r"[a-z]", text):
+        return segmented_units(text)
+    units, cursor = [], 0
+    for start, end, key, alternatives in bridge_spans(text, vocabulary, STOP_WORDS | QUERY_STOP_WORDS):
+        units += segmented_units(text[cursor:start])
+        units.append(Unit(key, table.get(key, []), [(zh, weight, table.get(zh, [])) for zh, weight in alternatives]))
+        cursor = end
+    return units + segmented_units(text[cursor:])
 
 
 def dedupe(units):
@@ -116,7 +140,14 @@ def phrase_query(text):
 
 
 def unit_query(unit):
-    return Q.Or([word_query(unit.text)] + [phrase_query(alt) for alt in unit.alternatives])
+    own = Q.Or([phrase_query(unit.text) if " " in unit.text else word_query(unit.text)]
+               + [phrase_query(alt) for alt in unit.alternatives])
+    if not unit.bridged:
+        return own
+    # The best of the English words and each bridged Chinese term (with its synonyms), so a
+    # listing is not counted twice for holding two translations of one word.
+    return Q.DisjunctionMax([own] + [Q.Or([phrase_query(zh)] + [phrase_query(s) for s in synonyms], boost=weight)
+                                     for zh, weight, synonyms in unit.bridged], tiebreak=BRIDGE_TIEBREAK)
 
 
 def strict(parsed):

@@ -13,6 +13,7 @@ from marketplace.search.columns import FACET_FIELDS, columns, filter_mask, sort_
 from marketplace.search.engine import IndexArrays, and_maybe, evaluate, restrict, top, union
 from marketplace.search.highlight import highlights
 
+TEXT_FIELDS = ("title", "tags", "summary", "description")
 RESCORE_WINDOW = 200  # the top documents by the pass's score that the bonuses re-rank
 
 
@@ -107,8 +108,8 @@ def values_for(docs, match):
 
 
 def run_search(searcher, request, synonyms=None):
-    parsed = queries.parse(request.q, queries.normalise_synonyms(synonyms or []))
     arrays = IndexArrays(searcher)
+    parsed = queries.parse(request.q, queries.normalise_synonyms(synonyms or []), vocabulary(searcher))
     cols = columns(arrays)
     mask = filter_mask(cols, request)
     if parsed.empty:
@@ -125,6 +126,18 @@ def run_search(searcher, request, synonyms=None):
     if not parsed.empty and stage != "strict":
         result.suggestion = did_you_mean(searcher, arrays, parsed)
     return result
+
+
+def vocabulary(searcher):
+    """term → number of listings whose text uses it (the bridge keeps only such words)."""
+    reader = searcher.reader()
+    cache = {}
+
+    def listings_using(term):
+        if term not in cache:
+            cache[term] = max(reader.doc_frequency(name, term) for name in TEXT_FIELDS)
+        return cache[term]
+    return listings_using
 
 
 def to_hit(stored, matched):
@@ -162,7 +175,8 @@ def did_you_mean(searcher, arrays, parsed):
     reader = searcher.reader()
     changed, parts = False, []
     for unit in parsed.units:
-        replacement = correction(searcher, arrays, reader, unit.text) if not unit.alternatives else None
+        replacement = (correction(searcher, arrays, reader, unit.text)
+                       if not unit.alternatives and not unit.bridged else None)
         changed |= bool(replacement and replacement != unit.text)
         parts.append(replacement or unit.text)
     return ("".join(parts) if all(is_cjk(p) for p in parts) else " ".join(parts)) if changed else None
