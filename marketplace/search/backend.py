@@ -110,7 +110,8 @@ class SearchResult:
     hits: list = field(default_factory=list)
     facets: dict = field(default_factory=dict)
     suggestion: str | None = None
-    stage: str = "strict"  # which pass answered: strict, relaxed, fuzzy, browse, fallback
+    suggestion_translation: str | None = None  # the Chinese of a corrected English suggestion
+    stage: str = "strict"  # which pass answered: strict, relaxed, fuzzy, corrected, browse, fallback
     degraded: bool = False
 
 

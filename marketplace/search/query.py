@@ -19,6 +19,7 @@ TITLE_PHRASE_BOOST = 6.0
 PROXIMITY_BOOST = 1.5
 LETTERS = re.compile(r"^[a-z]+$")
 BRIDGE_TIEBREAK = 0.1
+BRIDGE_WEIGHT = 0.7  # a translation counts a little less than the words the user typed
 # English words of questions dropped from queries only (the index keeps them)
 QUERY_STOP_WORDS = frozenset("""can could do does did get got me you your someone somebody into about there any some
 this that these those have has help please should would will am us its much many just like know want wants
@@ -146,7 +147,8 @@ def unit_query(unit):
         return own
     # The best of the English words and each bridged Chinese term (with its synonyms), so a
     # listing is not counted twice for holding two translations of one word.
-    return Q.DisjunctionMax([own] + [Q.Or([phrase_query(zh)] + [phrase_query(s) for s in synonyms], boost=weight)
+    return Q.DisjunctionMax([own] + [Q.Or([phrase_query(zh)] + [phrase_query(s) for s in synonyms],
+                                          boost=weight * BRIDGE_WEIGHT)
                                      for zh, weight, synonyms in unit.bridged], tiebreak=BRIDGE_TIEBREAK)
 
 

@@ -7,6 +7,8 @@ import heapq
 import numpy as np
 
 from marketplace.search import query as queries
+from marketplace.search import spelling
+from marketplace.search.postings import generation_key
 from marketplace.search.analysis import is_cjk, pinyin, stem
 from marketplace.search.backend import ENOUGH, FACETS, PRICE_BANDS, SearchResult
 from marketplace.search.columns import FACET_FIELDS, columns, filter_mask, sort_keys
@@ -109,7 +111,9 @@ def values_for(docs, match):
 
 def run_search(searcher, request, synonyms=None):
     arrays = IndexArrays(searcher)
-    parsed = queries.parse(request.q, queries.normalise_synonyms(synonyms or []), vocabulary(searcher))
+    table, known = queries.normalise_synonyms(synonyms or []), vocabulary(searcher)
+    parsed = queries.parse(request.q, table, known)
+    parsed, changes = spelling_corrected(searcher, arrays, parsed, table, known)
     cols = columns(arrays)
     mask = filter_mask(cols, request)
     if parsed.empty:
@@ -120,12 +124,34 @@ def run_search(searcher, request, synonyms=None):
     limit = request.page * request.per_page
     ordered = ranked(arrays, cols, match, parsed, sort, limit)
     result = SearchResult(total=len(match), page=request.page, per_page=request.per_page, stage=stage)
+    if changes:
+        result.stage, result.suggestion = "corrected", parsed.folded
+        result.suggestion_translation = translation(parsed, changes)
     for docnum in ordered[(request.page - 1) * request.per_page:limit]:
         result.hits.append(to_hit(searcher.stored_fields(docnum), terms))
     result.facets = facet_counts(match, cols)
-    if not parsed.empty and stage != "strict":
+    if not parsed.empty and stage != "strict" and not changes:
         result.suggestion = did_you_mean(searcher, arrays, parsed)
     return result
+
+
+def spelling_corrected(searcher, arrays, parsed, table, known):
+    """(the query to search, {wrong: right}): misspelt words corrected (spelling.py)."""
+    if parsed.empty:
+        return parsed, {}
+    words = spelling.lexicon(searcher, generation_key(searcher))
+    text, changes = spelling.corrected_text(parsed.folded, parsed.units, words, known,
+                                            lambda sound: title_word_sounding(searcher, arrays, sound))
+    return (queries.parse(text, table, known), changes) if changes else (parsed, {})
+
+
+def translation(parsed, changes):
+    """The Chinese the corrected English words bridge to ('incubator' → '孵化器'), so the
+    "did you mean" speaks both languages; None when nothing English was corrected."""
+    fixed = set(changes.values())
+    chinese = [unit.bridged[0][0] for unit in parsed.units
+               if unit.bridged and (unit.text in fixed or set(unit.text.split()) & fixed)]
+    return " ".join(chinese) or None
 
 
 def vocabulary(searcher):

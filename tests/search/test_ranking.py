@@ -51,10 +51,29 @@ def test_natural_language_question_finds_the_service(run):
 
 def test_typos_fall_back_to_fuzzy_and_suggest_a_correction(run):
     result = run("copyrigth")
-    assert result.stage == "fuzzy" and keys(result)[0] == "copyright-en"
+    assert result.stage == "corrected" and keys(result)[0] == "copyright-en"
     assert result.suggestion == "copyright"
     homophone = run("专丽")
     assert "patent-invention" in keys(homophone) and homophone.suggestion == "专利"
+
+
+def test_an_english_misspelling_reaches_the_chinese_listings_of_the_word_meant(run):
+    result = run("incubater")
+    assert result.suggestion == "incubator" and result.suggestion_translation == "孵化器"
+    assert "cowork" in keys(result)
+    both = run("relibility testing")
+    assert both.suggestion == "reliability testing" and "reliability" in keys(both)[:3]
+
+
+def test_a_chinese_homophone_is_corrected_before_searching(run):
+    result = run("电磁兼荣")
+    assert result.stage == "corrected" and result.suggestion == "电磁兼容"
+    assert {"emc-pretest", "emc-formal"} <= set(keys(result)[:3])
+
+
+def test_known_words_are_never_corrected(run):
+    for text in ("zhuanli", "patent", "EMC 预测试", "software copyright"):
+        assert run(text).stage != "corrected"
 
 
 def test_exact_queries_do_not_get_a_suggestion(run):
