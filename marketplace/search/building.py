@@ -714,11 +714,6 @@ class _Worker:
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, cwd=_ROOT)
             except OSError as error:
                 self.problem, self.finished = f"cannot start: {error!r}", True
-        try:
-            self._put(b"words", list(analysis.ADDED_WORDS))  # the segmenter must learn what ours did
-        except BaseException:
-            self.close()
-            raise
 
     def _put(self, kind, payload):
         """Append payload to the data file (always: documents() reads it back if the worker
@@ -846,9 +841,7 @@ def _worker_main(target, data_path):
         def incoming():
             for line in sys.stdin.buffer:
                 kind, *where = line.split()
-                if kind == b"words":
-                    analysis.add_words(load(*where))
-                elif kind == b"batch":
+                if kind == b"batch":
                     yield from load(*where)
                 elif kind == b"end":
                     return
