@@ -19,6 +19,7 @@ TITLE_PHRASE_BOOST = 6.0
 PROXIMITY_BOOST = 1.5
 LETTERS = re.compile(r"^[a-z]+$")
 BRIDGE_TIEBREAK = 0.1
+PARTS_BOOST = 0.5
 BRIDGE_WEIGHT = 0.7  # a translation counts a little less than the words the user typed
 # English words of questions dropped from queries only (the index keeps them)
 QUERY_STOP_WORDS = frozenset("""can could do does did get got me you your someone somebody into about there any some
@@ -33,6 +34,7 @@ class Unit:
     text: str
     alternatives: list = field(default_factory=list)
     bridged: list = field(default_factory=list)  # [(Chinese term, weight, its synonyms)] for English
+    parts: list = field(default_factory=list)  # a bridged English phrase's words, each bridged alone
 
 
 @dataclass
@@ -109,7 +111,10 @@ def plain_units(text, table, vocabulary):
     units, cursor = [], 0
     for start, end, key, alternatives in bridge_spans(text, vocabulary, STOP_WORDS | QUERY_STOP_WORDS):
         units += segmented_units(text[cursor:start])
-        units.append(Unit(key, table.get(key, []), [(zh, weight, table.get(zh, [])) for zh, weight in alternatives]))
+        unit = Unit(key, table.get(key, []), [(zh, weight, table.get(zh, [])) for zh, weight in alternatives])
+        if " " in key:
+            unit.parts = [part for word in key.split() for part in plain_units(word, table, vocabulary)]
+        units.append(unit)
         cursor = end
     return units + segmented_units(text[cursor:])
 
@@ -169,7 +174,17 @@ def relaxed(parsed, loose=False):
     find the service), or most of the query's character bigrams. `loose`: any one unit."""
     count = len(parsed.units)
     minmatch = 1 if loose or count <= 2 else math.ceil(count * 0.5)
-    return Q.Or([Q.Or([unit_query(u) for u in parsed.units], minmatch=minmatch), safety_net(parsed)])
+    return Q.Or([Q.Or([relaxed_unit(u) for u in parsed.units], minmatch=minmatch), safety_net(parsed)])
+
+
+def relaxed_unit(unit):
+    """A unit, or — for a bridged English phrase (safety testing) — half of its words, each
+    bridged alone and counting for less than the whole phrase."""
+    if len(unit.parts) < 2:
+        return unit_query(unit)
+    parts = Q.Or([unit_query(part) for part in unit.parts], minmatch=math.ceil(len(unit.parts) / 2),
+                 boost=PARTS_BOOST)
+    return Q.Or([unit_query(unit), parts])
 
 
 def fuzzy_unit(unit):

@@ -12,17 +12,21 @@ from marketplace.search.postings import generation_key
 from marketplace.search.analysis import is_cjk, pinyin, stem
 from marketplace.search.backend import ENOUGH, FACETS, PRICE_BANDS, SearchResult
 from marketplace.search.columns import FACET_FIELDS, columns, filter_mask, sort_keys
-from marketplace.search.engine import IndexArrays, and_maybe, evaluate, restrict, top, union
+from marketplace.search.engine import IndexArrays, Match, and_maybe, evaluate, restrict, top, union
 from marketplace.search.highlight import highlights
 
 TEXT_FIELDS = ("title", "tags", "summary", "description")
-RESCORE_WINDOW = 200  # the top documents by the pass's score that the bonuses re-rank
+RESCORE_WINDOW = 200
+FILL = 30  # a strict pass finding fewer listings than this is followed by related ones
+TIER = 1e6  # added to strict scores when related listings fill below them: above any bonus  # the top documents by the pass's score that the bonuses re-rank
 
 
 # -- the passes ----------------------------------------------------------------------------------
-def staged(arrays, parsed, mask):
+def staged(arrays, parsed, mask, fill=False):
     """Strict pass (every unit); relaxed when it finds too little (most units, then any unit);
-    then typo-tolerant (relaxed or fuzzy). → (stage, its match, the index terms it asked for)."""
+    then typo-tolerant (relaxed or fuzzy). → (stage, its match, the index terms it asked for).
+    `fill` (relevance order): when the strict pass finds some but fewer than FILL listings,
+    the relaxed pass fills the page *below* them — strict hits are never pushed down."""
     def attempt(stage, query, also=None):
         match = restrict(evaluate(arrays, query), mask)
         if also is not None:
@@ -31,14 +35,31 @@ def staged(arrays, parsed, mask):
         return match
 
     passes = []
-    if len(attempt("strict", queries.strict(parsed))) < ENOUGH:
+    strict = attempt("strict", queries.strict(parsed))
+    if len(strict) < ENOUGH:
         relaxed = attempt("relaxed", queries.relaxed(parsed))
         if len(relaxed) < ENOUGH and len(parsed.units) > 2:
             relaxed = attempt("relaxed", queries.relaxed(parsed, loose=True))
         if len(relaxed) < ENOUGH:
             attempt("fuzzy", queries.fuzzy(parsed), also=relaxed)
+    elif fill and len(strict) < FILL:
+        attempt("relaxed", queries.relaxed(parsed))
     best = max(range(len(passes)), key=lambda i: (len(passes[i][1]), -i))  # the earlier on ties
-    return passes[best]
+    if not fill or best == 0 or not len(strict):
+        return passes[best]
+    stage, other, terms = passes[best]
+    return ("strict" if len(strict) >= ENOUGH else stage), tiered(strict, other), passes[0][2] | terms
+
+
+def tiered(first, then):
+    """`first`'s documents above every one of `then`'s others (each tier keeps its order)."""
+    extra = np.setdiff1d(then.docs, first.docs, assume_unique=True)
+    if not len(extra):
+        return first
+    docs = np.concatenate([first.docs, extra])
+    scores = np.concatenate([first.scores + TIER, then.scores[np.searchsorted(then.docs, extra)]])
+    order = np.argsort(docs, kind="stable")
+    return Match(docs[order], scores[order])
 
 
 def ranked(arrays, cols, match, parsed, sort, limit):
@@ -120,7 +141,7 @@ def run_search(searcher, request, synonyms=None):
         stage, match, terms = "browse", restrict(arrays.all(), mask), set()
         sort = "newest" if request.sort == "relevance" else request.sort
     else:
-        (stage, match, terms), sort = staged(arrays, parsed, mask), request.sort
+        (stage, match, terms), sort = staged(arrays, parsed, mask, fill=request.sort == "relevance"), request.sort
     limit = request.page * request.per_page
     ordered = ranked(arrays, cols, match, parsed, sort, limit)
     result = SearchResult(total=len(match), page=request.page, per_page=request.per_page, stage=stage)
