@@ -15,7 +15,9 @@ import numpy as np
 from whoosh import query as Q
 
 from marketplace.search import postings
-from marketplace.search.postings import _unwrapped, cached_postings, field_lengths, move_to, segment_key
+from marketplace.search.postings import cached_postings, field_lengths, segment_key
+from marketplace.search.whoosh_internals import move_to, multiterm_texts
+from marketplace.search.whoosh_internals import unwrapped as _unwrapped
 
 K1, B = 1.2, 0.75  # Whoosh's BM25F defaults
 SPARSE_RATIO = 8  # unions smaller than 1/8 of the index are merged sparse, larger ones dense
@@ -108,7 +110,7 @@ class IndexArrays:
         if fieldname not in self.schema:
             return []
         field = self.schema[fieldname]
-        texts = {field.from_bytes(text) if isinstance(text, bytes) else text for text in multiterm._btexts(self.reader)}
+        texts = {field.from_bytes(text) if isinstance(text, bytes) else text for text in multiterm_texts(multiterm, self.reader)}
         return [Q.Term(fieldname, text, boost=multiterm.boost) for text in sorted(texts)]
 
 
