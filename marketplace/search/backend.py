@@ -257,7 +257,7 @@ class WhooshBackend:
                     started = time.monotonic()
                     terms = postings.warm(own, self.warm_min_docs)
                     log.info("search index warmed: %d terms in %.1f s", terms, time.monotonic() - started)
-                    spelling.warm(own, postings.generation_key(own))  # CC-CEDICT and the word lists
+                    spelling.warm(own)  # CC-CEDICT and the correction word lists
             except Exception as error:  # a later search reads what it needs, or reports the index
                 log.warning("search index warm-up stopped: %r", error)
 

@@ -8,7 +8,6 @@ import numpy as np
 
 from marketplace.search import query as queries
 from marketplace.search import spelling
-from marketplace.search.postings import generation_key
 from marketplace.search.analysis import is_cjk, pinyin, stem
 from marketplace.search.backend import ENOUGH, FACETS, PRICE_BANDS, SearchResult
 from marketplace.search.columns import FACET_FIELDS, columns, filter_mask, sort_keys
@@ -160,7 +159,7 @@ def spelling_corrected(searcher, arrays, parsed, table, known):
     """(the query to search, {wrong: right}): misspelt words corrected (spelling.py)."""
     if parsed.empty:
         return parsed, {}
-    words = spelling.lexicon(searcher, generation_key(searcher))
+    words = spelling.Lexicon(searcher)
     text, changes = spelling.corrected_text(parsed.folded, parsed.units, words, known,
                                             lambda sound: title_word_sounding(searcher, arrays, sound))
     return (queries.parse(text, table, known), changes) if changes else (parsed, {})

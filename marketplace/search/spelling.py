@@ -23,29 +23,51 @@ def max_edits(word):
     return 1 if len(word) <= 5 else 2
 
 
-def lexicon(searcher, generation):
-    """{word: listings using it} of the index's Latin words and title pinyin (cached for the
-    last two index generations: segments never change)."""
+class Lexicon:
+    """The index's Latin words and title pinyin. Membership is a term lookup; the word lists
+    (correction candidates) are read only when a word needs correcting, one per segment and
+    cached by segment id — segments never change, so a commit adds one small list to read."""
+
+    FIELDS = ("latin", "title_pinyin")
+
+    def __init__(self, searcher):
+        self.searcher, self.reader = searcher, searcher.reader()
+        self.fields = [name for name in self.FIELDS if name in searcher.schema]
+
+    def __contains__(self, word):
+        return self.get(word, 0) > 0
+
+    def get(self, word, default=0):
+        """Listings using the word (the larger of its two fields)."""
+        return max([self.reader.doc_frequency(name, word) for name in self.fields] + [default])
+
+    def word_lists(self):
+        from marketplace.search.postings import segment_key
+
+        return [segment_words(reader, segment_key(reader), self.fields) for reader, _ in self.reader.leaf_readers()]
+
+
+def segment_words(reader, key, fields):
     with _lock:
-        if generation in _lexicons:
-            _lexicons.move_to_end(generation)
-            return _lexicons[generation]
-    reader, words = searcher.reader(), {}
-    for fieldname in ("latin", "title_pinyin"):
-        if fieldname in searcher.schema:
-            for btext, info in reader.iter_field(fieldname):
-                text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-                if text.isalpha():
-                    words[text] = max(words.get(text, 0), info.doc_frequency())
+        if key in _lexicons:
+            _lexicons.move_to_end(key)
+            return _lexicons[key]
+    words = set()
+    for fieldname in fields:
+        for btext in reader.lexicon(fieldname):
+            text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+            if text.isalpha():
+                words.add(text)
+    found = sorted(words)
     with _lock:
-        _lexicons[generation] = words
-        while len(_lexicons) > 2:
+        _lexicons[key] = found
+        while len(_lexicons) > 64:  # merged-away segments and old generations
             _lexicons.popitem(last=False)
-    return words
+    return found
 
 
 def known(word, words, vocabulary):
-    return (word in words or vocabulary(stem(word)) or vocabulary(word)
+    return (vocabulary(stem(word)) or vocabulary(word) or word in words
             or bool(bridge.glossary_alternatives(word)) or bridge.cedict_alternatives(word, vocabulary) != [])
 
 
@@ -56,7 +78,7 @@ def english_correction(word, words, vocabulary):
 
     limit = max_edits(word)
     found = {}
-    for choices in (list(words), _bridge_words()):
+    for choices in words.word_lists() + [_bridge_words()]:
         for candidate, distance, _ in process.extract(word, choices, scorer=OSA.distance, score_cutoff=limit,
                                                       limit=25):
             if candidate[0] == word[0] or distance == 1:
@@ -118,9 +140,9 @@ def corrected_text(folded, units, words, vocabulary, sounding):
     return text, changes
 
 
-def warm(searcher, generation):
-    """Load what the first English query would otherwise wait for (≈ 1–3 s once a process):
-    the reversed CC-CEDICT, the correction candidates and this generation's lexicon."""
+def warm(searcher):
+    """Load what the first misspelt English query would otherwise wait for (≈ 1–3 s once a
+    process): the reversed CC-CEDICT, the correction candidates and the index's word lists."""
     bridge.cedict()
     _bridge_words()
-    lexicon(searcher, generation)
+    Lexicon(searcher).word_lists()
