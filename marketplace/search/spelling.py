@@ -16,7 +16,7 @@ from marketplace.search.analysis import is_cjk, pinyin, stem
 from marketplace.search.analysis import words as words_of
 
 WORD = re.compile(r"(?<![a-z0-9])[a-z]{4,}(?![a-z0-9])")
-_lexicons, _lock = OrderedDict(), Lock()
+_lexicons, _corrections, _lock = OrderedDict(), OrderedDict(), Lock()
 
 
 def max_edits(word):
@@ -31,8 +31,11 @@ class Lexicon:
     FIELDS = ("latin", "title_pinyin")
 
     def __init__(self, searcher):
+        from marketplace.search.postings import generation_key
+
         self.searcher, self.reader = searcher, searcher.reader()
         self.fields = [name for name in self.FIELDS if name in searcher.schema]
+        self.generation = generation_key(searcher)
 
     def __contains__(self, word):
         return self.get(word, 0) > 0
@@ -58,7 +61,7 @@ def segment_words(reader, key, fields):
             text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
             if text.isalpha():
                 words.add(text)
-    found = sorted(words)
+    found = by_initial(words)
     with _lock:
         _lexicons[key] = found
         while len(_lexicons) > 64:  # merged-away segments and old generations
@@ -71,18 +74,41 @@ def known(word, words, vocabulary):
             or bool(bridge.glossary_alternatives(word)) or bridge.cedict_alternatives(word, vocabulary) != [])
 
 
+def by_initial(words):
+    """{first letter: sorted words}: a misspelling is taken to keep its first letter (as the
+    fuzzy pass's prefixlength=1 does), so each correction compares a 26th of the words."""
+    buckets = {}
+    for word in sorted(words):
+        buckets.setdefault(word[0], []).append(word)
+    return buckets
+
+
 def english_correction(word, words, vocabulary):
-    """The closest useful word for an unknown English word, or None."""
+    """The closest useful word for an unknown English word, or None (remembered per index
+    generation: a misspelling tends to recur)."""
+    key = (word, words.generation)
+    with _lock:
+        if key in _corrections:
+            _corrections.move_to_end(key)
+            return _corrections[key]
+    right = closest(word, words, vocabulary)
+    with _lock:
+        _corrections[key] = right
+        while len(_corrections) > 4096:
+            _corrections.popitem(last=False)
+    return right
+
+
+def closest(word, words, vocabulary):
     from rapidfuzz import process
     from rapidfuzz.distance import OSA
 
     limit = max_edits(word)
     found = {}
-    for choices in words.word_lists() + [_bridge_words()]:
-        for candidate, distance, _ in process.extract(word, choices, scorer=OSA.distance, score_cutoff=limit,
-                                                      limit=25):
-            if candidate[0] == word[0] or distance == 1:
-                found[candidate] = min(distance, found.get(candidate, 9))
+    for buckets in words.word_lists() + [_bridge_words()]:
+        for candidate, distance, _ in process.extract(word, buckets.get(word[0], ()), scorer=OSA.distance,
+                                                      score_cutoff=limit, limit=25):
+            found[candidate] = min(distance, found.get(candidate, 9))
     # closest first; then the domain's own words (the glossary), the same length (a wrong
     # letter is likelier than a missing one), the most listings
     ranked = sorted(found, key=lambda c: (found[c], not bridge.glossary_alternatives(c), abs(len(c) - len(word)),
@@ -106,7 +132,7 @@ _bridge_cache = []
 
 def _bridge_words():
     if not _bridge_cache:
-        _bridge_cache.append(sorted(bridge.english_vocabulary()))
+        _bridge_cache.append(by_initial(bridge.english_vocabulary()))
     return _bridge_cache[0]
 
 
