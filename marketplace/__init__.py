@@ -1,6 +1,4 @@
 """Torch technology-service marketplace: the application factory."""
-import logging
-
 from flask import Flask
 
 from marketplace.config import load_config
@@ -12,13 +10,13 @@ def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
     app.config.update(load_config(app.instance_path, config))
+    configure_logging(app)  # first: the request id is set before any other hook runs
     register_extensions(app)
     register_input_boundary(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
-    configure_logging(app)
     return app
 
 
@@ -54,9 +52,9 @@ def register_input_boundary(app):
 VIEW_MODULES = {
     "auth": ("views",), "catalog": ("views", "provider_views"), "search": ("views",), "vouchers": ("views",),
     "orders": ("views", "quote_views"), "payments": ("views",), "notifications": ("views",),
-    "redemption": ("views",), "payouts": ("views",),
+    "redemption": ("views",), "payouts": ("views",), "ops": ("views",),
     "admin": ("views", "audit_views", "catalog_views", "redemption_views", "search_views", "voucher_views",
-              "backoffice_views"),
+              "backoffice_views", "party_views"),
 }
 
 
@@ -87,6 +85,7 @@ def register_commands(app):
 
 
 def configure_logging(app):
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        logging.getLogger("stripe").setLevel(logging.WARNING)  # one INFO line per API call otherwise
+    """Logs, request ids, the trusted-proxy fix-up and metrics (marketplace/ops)."""
+    from marketplace import ops
+
+    ops.init_app(app)

@@ -73,6 +73,7 @@ def seed_orders():
 
 
 def register(app):
+    from marketplace.backup.cli import backup_cli
     from marketplace.catalog.cli import catalog_cli
     from marketplace.ledger.cli import ledger_cli
     from marketplace.payments.cli import payments_cli
@@ -82,5 +83,5 @@ def register(app):
     from marketplace.worker import worker_command
 
     for group in (users_cli, seed_cli, ledger_cli, vouchers_cli, worker_command, catalog_cli, search_cli,
-                  payments_cli, simulate_command):
+                  payments_cli, simulate_command, backup_cli):
         app.cli.add_command(group)

@@ -12,6 +12,7 @@ ENV_VARS = (
     "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_PUBLISHABLE_KEY", "MAIL_SERVER", "MAIL_PORT", "REDIS_URL",
     "AUDIT_CHECKPOINT_KEY", "SEARCH_WARM_MIN_DOCS", "SEARCH_REPLICA", "FOUR_EYES", "PAYOUT_HOLD_DAYS",
     "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS",
+    "TRUSTED_PROXY_HOPS", "LOG_FORMAT", "LOG_LEVEL", "METRICS_ENABLED", "METRICS_TOKEN", "LEDGER_CHECKPOINT_FILE",
 )
 
 
@@ -56,6 +57,13 @@ def defaults(instance_path):
         "PAYOUT_HOLD_DAYS": 14,  # cash of a completed order is paid out to the provider after this
         # Four eyes: decisions one operator asks for wait for a second (None: on in production only).
         "FOUR_EYES": None,
+        # Production operation (docs/deploy.md); all off by default.
+        "TRUSTED_PROXY_HOPS": 0,  # proxies in front that set X-Forwarded-For/-Proto (0: none trusted)
+        "LOG_FORMAT": None,  # "json" or "text" (None: json in production, text elsewhere)
+        "LOG_LEVEL": "INFO",
+        "METRICS_ENABLED": False,  # Prometheus metrics at /metrics
+        "METRICS_TOKEN": "",  # when set, /metrics wants "Authorization: Bearer <token>"
+        "LEDGER_CHECKPOINT_FILE": "",  # the latest signed checkpoint, kept outside the database (backups)
     }
 
 
@@ -91,9 +99,25 @@ def load_config(instance_path, overrides=None):
         config["SEARCH_WARM_MIN_DOCS"] = max(0, int(config["SEARCH_WARM_MIN_DOCS"]))
     except ValueError:
         raise ConfigError("SEARCH_WARM_MIN_DOCS must be a whole number of listings (0 turns the read-ahead off)")
+    configure_operations(config, production)
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
     return config
+
+
+def configure_operations(config, production):
+    try:
+        config["TRUSTED_PROXY_HOPS"] = max(0, int(config["TRUSTED_PROXY_HOPS"]))
+    except (TypeError, ValueError):
+        raise ConfigError("TRUSTED_PROXY_HOPS must be a whole number of proxies (0: trust no forwarded header)")
+    log_format = config["LOG_FORMAT"] or ("json" if production else "text")
+    if log_format not in ("json", "text"):
+        raise ConfigError("LOG_FORMAT must be json or text")
+    config["LOG_FORMAT"] = log_format
+    config["LOG_LEVEL"] = str(config["LOG_LEVEL"]).upper()
+    if config["LOG_LEVEL"] not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    config["METRICS_ENABLED"] = as_flag(config["METRICS_ENABLED"], "METRICS_ENABLED")
 
 
 def as_flag(value, name):

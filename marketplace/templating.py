@@ -69,8 +69,14 @@ def unread_notifications():
     return unread_count(current_user) if current_user.is_authenticated else 0
 
 
+def days_text(n):
+    """1 → '1 day', 3 → '3 days' (the catalogue has no plural forms: Chinese needs none)."""
+    return gettext("1 day") if n == 1 else gettext("%(n)d days", n=n)
+
+
 def register(app):
     app.jinja_env.filters["fen"] = format_fen
+    app.jinja_env.filters["days"] = days_text
     app.jinja_env.filters["percent"] = percent_text
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["dict_without_empty"] = lambda attrs: {k: v for k, v in attrs.items() if v}

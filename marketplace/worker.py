@@ -114,6 +114,13 @@ def prune_search_outbox(_item, now):
     return prune_outbox() or None
 
 
+def write_checkpoint(_item, now):
+    from marketplace.backup.services import write_checkpoint as write
+
+    head = write(now)
+    return head and "written"
+
+
 # Order matters within one pass: holds past redeem_by lapse before deadlines act on their orders.
 JOBS = (
     Job("ledger hold expiry", 300, overdue_hold_items, lapse_order, key=lambda item: f"order:{item}"),
@@ -124,14 +131,38 @@ JOBS = (
     Job("mail", 10, single, deliver_mail, key=lambda item: "outbox"),
     Job("search outbox", 2, single, sync_search, key=lambda item: "index"),
     Job("search outbox pruning", 3600, single, prune_search_outbox, key=lambda item: "outbox"),
+    Job("ledger checkpoint", 3600, single, write_checkpoint, key=lambda item: "LEDGER_CHECKPOINT_FILE"),
 )
 JOBS_BY_NAME = {job.name: job for job in JOBS}
+# Each host follows the search outbox into its own index (search/outbox_log.py) and keeps its own
+# copy of the latest checkpoint (backup/checkpoints.py): these are never locked.
+PER_HOST_JOBS = frozenset({"search outbox", "ledger checkpoint"})
 
 
 def run_job(name, now=None):
-    """Run one job over its due items now; returns its Outcome (failures are recorded)."""
+    """Run one job over its due items now, under its own `job-…` id (every log line of the run
+    names it) and, unless the job is per host, under the job's lock so that of several workers
+    one runs it at a time. Returns its Outcome (failures are recorded)."""
+    from marketplace.jobs.locks import job_lock
+    from marketplace.ops import metrics
+    from marketplace.ops.context import new_id, working_on
+
     job = JOBS_BY_NAME[name]
-    now = now or utcnow()
+    started = time.perf_counter()
+    with working_on(new_id("job-")):
+        with job_lock(name, locked=name not in PER_HOST_JOBS) as held:
+            if not held:
+                log.debug("worker job %s: another worker is running it", name)
+                return Outcome()
+            outcome = _run_job(job, now or utcnow())
+        # A job that found nothing to do is not news every two seconds.
+        log.log(logging.INFO if outcome else logging.DEBUG, "worker job %s: %s", name, outcome)
+    metrics.observe_job(name, outcome, time.perf_counter() - started)
+    return outcome
+
+
+def _run_job(job, now):
+    name = job.name
     try:
         items = run_in_transaction(db.session, lambda: job.items(now))
     except Exception as error:  # listing the items failed: recorded like a failing item
@@ -149,9 +180,7 @@ def run_due(last_run, clock):
         if clock - last_run.get(job.name, float("-inf")) < job.interval:
             continue
         last_run[job.name] = clock
-        outcome = run_job(job.name)
-        # A job that found nothing to do is not news every two seconds.
-        log.log(logging.INFO if outcome else logging.DEBUG, "worker job %s: %s", job.name, outcome)
+        run_job(job.name)
 
 
 @click.command("worker")

@@ -68,6 +68,17 @@ def config_for_tests(database_url, tmp_path):
     }
 
 
+@pytest.fixture
+def clock():
+    """clock(instant): the app's time is `instant` until the test ends (the simulation's seam)."""
+    from marketplace.database import SimulatedClock
+
+    def set_to(instant):
+        SimulatedClock.now = instant
+    yield set_to
+    SimulatedClock.now = None
+
+
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory):
     databases = databases_for_run(str(tmp_path_factory.mktemp("db")))
@@ -124,7 +135,7 @@ def make_org(app):
         code = credit_code.complete(f"9135020{next(_codes):07d}MA0"[:17])
         values = {"legal_name": f"测试{kind}{code[-4:]}有限公司", "credit_code": code,
                   "legal_representative": f"法人{code[-5:]}", "city": "厦门", "contact_name": "李四",
-                  "contact_phone": "0592-5555555", **fields}
+                  "contact_phone": f"0592-{code[7:14]}", **fields}
         organisation = Organisation(kind=kind, status=status, **values)
         db.session.add(organisation)
         db.session.flush()

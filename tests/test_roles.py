@@ -1,7 +1,10 @@
 import pytest
 
-ADMIN_PAGES = ["/admin/", "/admin/organisations", "/admin/organisations?status=all&kind=provider"]
-ADMIN_ACTIONS = ["/admin/organisations/{id}/approve", "/admin/organisations/{id}/reject"]
+ADMIN_PAGES = ["/admin/", "/admin/organisations", "/admin/organisations?status=all&kind=provider",
+               "/admin/parties/", "/admin/parties/?status=ended", "/admin/parties/new", "/admin/parties/exceptions",
+               "/admin/parties/exceptions/new"]
+ADMIN_ACTIONS = ["/admin/organisations/{id}/approve", "/admin/organisations/{id}/reject",
+                 "/admin/organisations/{id}/details", "/admin/parties/new", "/admin/parties/exceptions/new"]
 
 
 @pytest.mark.parametrize("path", ADMIN_PAGES + ["/auth/account"])

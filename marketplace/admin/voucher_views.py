@@ -7,7 +7,7 @@ from sqlalchemy import select
 from marketplace import ledger
 from marketplace.admin.views import bp
 from marketplace.auth.decorators import admin_required, operator_required
-from marketplace.auth.forms import ConfirmForm, RejectForm
+from marketplace.auth.forms import ConfirmForm, RejectApplicationForm
 from marketplace.extensions import db
 from marketplace.forms import attempt
 from marketplace.money import format_fen
@@ -112,7 +112,7 @@ def applications():
 @bp.route("/applications/<int:application_id>", methods=["GET"])
 @admin_required
 def application(application_id):
-    return render_application(services.get_application(application_id), None, RejectForm())
+    return render_application(services.get_application(application_id), None, RejectApplicationForm())
 
 
 def render_application(item, approve_form, reject_form, status=200):
@@ -133,13 +133,13 @@ def approve_application(application_id):
         if ok:
             flash(_("Approved: the voucher is issued and the enterprise has been told."), "success")
             return redirect(url_for("admin.applications"))
-    return render_application(services.get_application(application_id), form, RejectForm(formdata=None), 422)
+    return render_application(services.get_application(application_id), form, RejectApplicationForm(formdata=None), 422)
 
 
 @bp.route("/applications/<int:application_id>/reject", methods=["POST"])
 @operator_required
 def reject_application(application_id):
-    form = RejectForm()
+    form = RejectApplicationForm()
     if form.validate_on_submit():
         outcome, ok = attempt(form, lambda: services.reject(application_id, current_user, form.reason.data))
         if ok:

@@ -4,7 +4,8 @@ carried out; with it off (development, the demo) it is carried out at once, stil
 Every step is in the audit log; the other operators are told when something waits for them.
 
 Which decisions: revoking a voucher, extending a program's deadlines, changing its budget,
-clawing back a redemption (ACTIONS below). Two-step reviews (初审/终审) and batch approvals check
+clawing back a redemption, an exception to the related-party
+exclusion for one order (ACTIONS below). Two-step reviews (初审/终审) and batch approvals check
 the second operator where they happen (`require_second_operator`)."""
 from dataclasses import dataclass
 from importlib import import_module
@@ -46,6 +47,8 @@ ACTIONS = {
     "program.extend": Action(N_("Extend a program's deadlines"), "marketplace.vouchers.lifecycle:extend_now"),
     "program.budget": Action(N_("Change a program's budget"), "marketplace.vouchers.lifecycle:change_budget_now"),
     "redemption.clawback": Action(N_("Claw back a redemption"), "marketplace.redemption.clawback:claw_back_now"),
+    "related_party.override": Action(N_("Allow vouchers on one order between related parties"),
+                                     "marketplace.parties.exceptions:grant_now"),
 }
 
 

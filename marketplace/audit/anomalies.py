@@ -4,7 +4,8 @@ explained; an admin may dismiss one with a reason (kept, and in the audit log).
 Rules: orders between related parties; contract splitting (the same enterprise–provider pair
 with several orders just under the per-order cap within 30 days); voucher share above the
 program ratio; redemption requested without delivery evidence; refunds after redemption;
-reviews from related parties; a provider charging voucher holders sharply more than cash buyers."""
+reviews from related parties; a provider charging voucher holders sharply more than cash buyers;
+trading pairs sharing a contact phone, a company mail domain or a registered address."""
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +22,8 @@ from marketplace.extensions import db
 from marketplace.i18n import N_
 from marketplace.money import format_fen
 from marketplace.orders.actions import reason_required
-from marketplace.orders.models import Affiliation, Order, Review
+from marketplace.orders.models import Order, Review
+from marketplace.parties.models import Affiliation
 from marketplace.orders.pricing import allowed_share
 from marketplace.redemption.models import RedemptionItem, RedemptionRequest
 from marketplace.vouchers.models import VoucherProgram
@@ -37,6 +39,9 @@ RULES = {
     "refund_after_redemption": N_("Refund after redemption"),
     "related_party_review": N_("Review from a related party"),
     "price_rise_for_vouchers": N_("Higher prices for voucher holders"),
+    "shared_phone": N_("Enterprise and provider share a contact phone"),
+    "shared_email_domain": N_("Enterprise and provider share an e-mail domain"),
+    "shared_address": N_("Enterprise and provider share a registered address"),
 }
 PRICE_RISE_PERCENT = 20  # voucher orders paying this much more than cash-only orders of the same package
 
@@ -58,20 +63,32 @@ def related(enterprise, provider):
     """SQL: the two organisation aliases are related parties."""
     low = case((enterprise.id < provider.id, enterprise.id), else_=provider.id)
     high = case((enterprise.id < provider.id, provider.id), else_=enterprise.id)
-    affiliated = exists().where(Affiliation.organisation_a_id == low, Affiliation.organisation_b_id == high)
-    return or_(enterprise.credit_code == provider.credit_code,
-               func.trim(enterprise.legal_representative) == func.trim(provider.legal_representative), affiliated)
+    affiliated = exists().where(Affiliation.organisation_a_id == low, Affiliation.organisation_b_id == high,
+                                Affiliation.ended_at.is_(None))
+    same_representative = and_(func.trim(enterprise.legal_representative) != "",
+                               func.trim(enterprise.legal_representative) == func.trim(provider.legal_representative))
+    return or_(enterprise.credit_code == provider.credit_code, same_representative, affiliated)
 
 
 def related_party_orders():
     enterprise, provider = aliased(Organisation), aliased(Organisation)
-    rows = db.session.execute(select(Order.id, Order.number, Order.voucher_fen, enterprise.legal_name, provider.legal_name)
+    rows = db.session.execute(select(Order.id, Order.number, Order.terms, enterprise.legal_name, provider.legal_name)
                               .join(enterprise, enterprise.id == Order.enterprise_id)
                               .join(provider, provider.id == Order.provider_id)
                               .where(related(enterprise, provider)).order_by(Order.id)).all()
-    return [Flag("related_party_order", f"order:{r.id}",
-                 N_("%(enterprise)s and %(provider)s are related parties (same credit code, legal representative or a recorded affiliation)."),
-                 {"enterprise": r[3], "provider": r[4]}, r.number) for r in rows]
+    return [related_party_flag(r) for r in rows]
+
+
+def related_party_flag(row):
+    names = {"enterprise": row[3], "provider": row[4]}
+    exception = (row.terms or {}).get("related_party_exception")
+    if exception:  # still shown: an approved exception explains it, it does not hide it
+        return Flag("related_party_order", f"order:{row.id}",
+                    N_("%(enterprise)s and %(provider)s are related parties; vouchers were used under an approved exception: %(reason)s"),
+                    {**names, "reason": exception.get("reason", "")}, row.number)
+    return Flag("related_party_order", f"order:{row.id}",
+                N_("%(enterprise)s and %(provider)s are related parties (same credit code, legal representative or a recorded affiliation)."),
+                names, row.number)
 
 
 def contract_splitting():
@@ -175,8 +192,47 @@ def price_rise_for_vouchers():
     return flags
 
 
+SHARED = {  # rule → (Organisation attribute, how it is compared, what the flag says)
+    "shared_phone": ("contact_phone", "phone_key",
+                     N_("%(enterprise)s and %(provider)s, which have orders between them, give the same contact phone (%(value)s).")),
+    "shared_email_domain": ("contact_email", "email_domain_key",
+                            N_("%(enterprise)s and %(provider)s, which have orders between them, use the same e-mail domain (%(value)s).")),
+    "shared_address": ("registered_address", "address_key",
+                       N_("%(enterprise)s and %(provider)s, which have orders between them, give the same registered address (%(value)s).")),
+}
+
+
+def trading_pairs():
+    """[(enterprise, provider, latest order number)] of every pair with at least one order."""
+    enterprise, provider = aliased(Organisation), aliased(Organisation)
+    latest = (select(Order.enterprise_id, Order.provider_id, func.max(Order.id).label("order_id"))
+              .group_by(Order.enterprise_id, Order.provider_id).subquery())
+    return db.session.execute(select(enterprise, provider, Order.number)
+                              .join(latest, latest.c.enterprise_id == enterprise.id)
+                              .join(provider, provider.id == latest.c.provider_id)
+                              .join(Order, Order.id == latest.c.order_id)
+                              .order_by(latest.c.order_id)).all()
+
+
+def shared_contacts():
+    """Pairs that trade and share a phone, a company mail domain or a registered address: not
+    proof of a relationship, but where an operator should look (and record one if it is real)."""
+    from marketplace.parties import contacts
+
+    flags = []
+    for enterprise, provider, number in trading_pairs():
+        for rule, (attribute, key_name, message) in SHARED.items():
+            key = getattr(contacts, key_name)
+            value = key(getattr(enterprise, attribute))
+            if value is not None and value == key(getattr(provider, attribute)):
+                flags.append(Flag(rule, f"pair:{enterprise.id}:{provider.id}", message,
+                                  {"enterprise": enterprise.legal_name, "provider": provider.legal_name,
+                                   "value": getattr(provider, attribute)}, number))
+    return flags
+
+
 CHECKS = (related_party_orders, contract_splitting, share_above_ratio, redemption_without_evidence,
-          refund_after_redemption, related_party_reviews, price_rise_for_vouchers)
+          refund_after_redemption, related_party_reviews, price_rise_for_vouchers, shared_contacts)
 
 
 def flags(include_dismissed=False):

@@ -11,8 +11,7 @@ from marketplace.database import utcnow
 from marketplace.extensions import db
 from marketplace.inputs import parse_int
 from marketplace.ledger.models import Account, Transfer, TransferKind
-from marketplace.money import parse_yuan
-from marketplace.money import yuan as money_yuan
+from marketplace.money import parse_yuan, yuan as in_yuan
 from marketplace.vouchers.rules import SHANGHAI, end_of_day
 
 PAGE_SIZE = 50
@@ -163,7 +162,7 @@ EXPORT_HEADER = ("transfer_id", "created_at (Asia/Shanghai)", "ledger", "kind", 
 def export_rows(rows):
     for r in rows:
         yield (r.id, r.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"), r.ledger, r.kind,
-               r.debit_code, r.credit_code, r.amount, money_yuan(r.amount), r.pending, r.pending_id or "",
+               r.debit_code, r.credit_code, r.amount, in_yuan(r.amount), r.pending, r.pending_id or "",
                r.order_id or "", r.settlement_id or "", r.actor_id or "", r.memo)
 
 

@@ -8,6 +8,9 @@ import re
 from decimal import Decimal
 
 from flask import Response
+from flask_babel import gettext as _
+
+from marketplace.money import yuan
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # OWASP "CSV injection": a cell starting with one of these is read as a formula by spreadsheets.
@@ -73,9 +76,18 @@ def xlsx_bytes(header, rows, title="Sheet"):
     return buffer.getvalue()
 
 
-def download(fmt, header, rows, name):
-    """A Response with the rows as `name.csv` or `name.xlsx`."""
+def in_yuan(header, rows, money_columns):
+    """Header and rows with the fen columns turned into yuan (numbers) and their heading saying 元."""
+    header = [_("%(column)s (yuan)", column=text) if i in money_columns else text for i, text in enumerate(header)]
+    rows = [[yuan(v) if i in money_columns and v is not None else v for i, v in enumerate(row)] for row in rows]
+    return header, rows
+
+
+def download(fmt, header, rows, name, money_columns=()):
+    """A Response with the rows as `name.csv` or `name.xlsx`; `money_columns` hold fen."""
     rows = list(rows)
+    if money_columns:
+        header, rows = in_yuan(header, rows, money_columns)
     if fmt == "csv":
         body, mimetype = csv_bytes(header, rows), "text/csv; charset=utf-8"
     else:

@@ -20,6 +20,8 @@ class OrganisationFields(Form):
                                        validators=[required(), length(50)])
     city = StringField(_l("City"), filters=[strip], default="厦门", validators=[required(), length(50)])
     contact_phone = StringField(_l("Contact phone"), filters=[strip], validators=[required(), PHONE])
+    registered_address = StringField(_l("Registered address (optional)"), filters=[strip], validators=[length(200)],
+                                     description=_l("As on the business licence."))
 
     def validate_credit_code(self, field):
         problem = credit_code.problem(credit_code.normalise(field.data))
@@ -67,6 +69,11 @@ class PasswordForm(Form):
                                  description=_l("10 to 128 characters, with letters and digits."))
     confirm = PasswordField(_l("New password again"), validators=[
         required(), EqualTo("new_password", message=_l("The two new passwords differ."))])
+
+
+class RejectApplicationForm(RejectForm):
+    reason = TextAreaField(_l("Reason for rejection"), filters=[strip], validators=[required(), length(1000)],
+                           description=_l("The enterprise sees this text and may apply again."))
 
 
 class ConfirmForm(Form):

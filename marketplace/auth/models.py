@@ -57,6 +57,10 @@ class Organisation(db.Model):
     city: Mapped[str] = mapped_column(String(50))
     contact_name: Mapped[str] = mapped_column(String(50))
     contact_phone: Mapped[str] = mapped_column(String(30))
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    registered_address: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # A placeholder code given by a catalogue import: operators may replace it with the real one.
+    credit_code_provisional: Mapped[bool] = mapped_column(default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(20), default=OrgStatus.PENDING, index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)

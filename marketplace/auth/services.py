@@ -31,6 +31,8 @@ class OrganisationData:
     city: str
     contact_name: str
     contact_phone: str
+    contact_email: str = ""  # the registering user's e-mail when left blank
+    registered_address: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,9 @@ def register(account: AccountData, org: OrganisationData):
         raise ValidationFailed(N_("Choose enterprise or service provider."), field="kind")
     email = normalise_email(account.email)
     ensure_unique(email, code)
-    organisation = Organisation(**{**org.__dict__, "credit_code": code, "status": OrgStatus.PENDING})
+    organisation = Organisation(**{**org.__dict__, "credit_code": code, "status": OrgStatus.PENDING,
+                                   "contact_email": normalise_email(org.contact_email) or email,
+                                   "registered_address": (org.registered_address or "").strip()[:200]})
     user = User(email=email, name=account.name.strip(), role=org.kind, organisation=organisation)
     user.set_password(account.password)
     db.session.add_all([organisation, user])
@@ -241,6 +245,8 @@ def resubmit_organisation(actor, org: OrganisationData):
         ensure_unique(None, code)
     for name in ("legal_name", "legal_representative", "city", "contact_name", "contact_phone"):
         setattr(organisation, name, getattr(org, name))
+    if org.registered_address:
+        organisation.registered_address = org.registered_address.strip()[:200]
     organisation.credit_code = code
     organisation.status = OrgStatus.PENDING
     db.session.add(OrganisationReview(organisation=organisation, actor_id=actor.id,

@@ -13,7 +13,8 @@ from marketplace.forms import apply_domain_error
 from marketplace.i18n import LOCALE_COOKIE
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-ORG_FIELDS = ("kind", "legal_name", "credit_code", "legal_representative", "city", "contact_phone")
+ORG_FIELDS = ("kind", "legal_name", "credit_code", "legal_representative", "city", "contact_phone",
+              "registered_address")
 
 
 @login_manager.user_loader

@@ -59,7 +59,7 @@ def create_provider(name, actor):
     from marketplace.catalog.importer import provisional_credit_code
 
     organisation = Organisation(kind=OrgKind.PROVIDER, status=OrgStatus.APPROVED, legal_name=name,
-                                credit_code=provisional_credit_code(name), legal_representative="", city="",
+                                credit_code=provisional_credit_code(name), credit_code_provisional=True, legal_representative="", city="",
                                 contact_name="", contact_phone="", reviewed_at=utcnow())
     profile = ProviderProfile(organisation=organisation, status=AdmissionStatus.ADMITTED, created_by_import=True,
                               admitted_at=utcnow(), description="")

@@ -105,8 +105,13 @@ def store_image(organisation, upload, purpose, field="image"):
     return record(organisation, upload, purpose, token, content_type, token + extension, token + "_t.jpg", len(body))
 
 
+DOCUMENT_KINDS = {"qualification": N_("Upload a PDF or an image (JPEG, PNG or WebP) of the certificate.")}
+OTHER_DOCUMENT = N_("Upload a PDF or an image (JPEG, PNG or WebP).")
+
+
 def store_document(organisation, upload, purpose, field="file"):
-    """A qualification scan: an image (as store_image) or a PDF checked by its header."""
+    """A document (qualification scan, delivery report, attachment, evidence): an image (as
+    store_image) or a PDF checked by its header. The refusal speaks of what `purpose` is for."""
     check_size(upload, MAX_DOCUMENT_BYTES, field)
     if upload.data[:5] == b"%PDF-":
         token = secrets.token_hex(16)
@@ -115,8 +120,7 @@ def store_document(organisation, upload, purpose, field="file"):
     try:
         return store_image(organisation, upload, purpose, field)
     except ValidationFailed as error:
-        raise ValidationFailed(N_("Upload a PDF or an image (JPEG, PNG or WebP) of the certificate."),
-                               field=field) from error
+        raise ValidationFailed(DOCUMENT_KINDS.get(purpose, OTHER_DOCUMENT), field=field) from error
 
 
 def write(name, data):

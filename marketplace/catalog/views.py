@@ -36,8 +36,11 @@ def sort_arg():
 
 @bp.route("/")
 def home():
+    from marketplace.vouchers.programs import highest_open_ratio
+
     return render_template("catalog/home.html", categories=queries.top_categories(),
-                           counts=queries.category_counts(), featured=queries.featured_listings())
+                           counts=queries.category_counts(), featured=queries.featured_listings(),
+                           voucher_ratio=highest_open_ratio())
 
 
 @bp.route("/categories/<slug>")

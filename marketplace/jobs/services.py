@@ -45,6 +45,7 @@ def run_items(job, items, handle, key=lambda item: str(item)):
             continue
         outcome.done += 1
         outcome.results[result] = outcome.results.get(result, 0) + 1
+        log.log(logging.INFO if result is not None else logging.DEBUG, "job %s %s: %s", job, name, result)
         if name in failing:
             close_failure(job, name)
     return outcome
@@ -90,7 +91,7 @@ JOB_LABELS = {
     "ledger hold expiry": N_("Holds past the redemption deadline"), "order timeouts": N_("Order deadlines"),
     "expire vouchers": N_("Voucher expiry"), "expiry reminders": N_("Expiry reminders"),
     "refunds": N_("Refunds to Stripe"), "mail": N_("E-mail"), "search outbox": N_("Search index"),
-    "search outbox pruning": N_("Search outbox pruning"),
+    "search outbox pruning": N_("Search outbox pruning"), "ledger checkpoint": N_("Latest ledger checkpoint"),
 }
 
 

@@ -73,7 +73,8 @@ def quote(actor, offer, now=None):
 
 def place_order(actor, offer, request_key, now=None):
     """Place the order with its voucher holds. A repeated request_key returns the first order.
-    Raises PermissionDenied, NotFound, InvalidState, VoucherBalanceChanged."""
+    Raises PermissionDenied, NotFound, InvalidState, VoucherBalanceChanged, ExceptionUsed (a
+    related-party exception another checkout used a moment ago)."""
     existing = db.session.scalar(select(Order).where(Order.request_key == request_key))
     if existing is not None:
         if existing.buyer_id != getattr(actor, "id", None):
@@ -82,6 +83,10 @@ def place_order(actor, offer, request_key, now=None):
     now = now or utcnow()
     split_ = quote(actor, offer, now)
     order = new_order(actor, offer, split_, request_key, now)
+    if split_.exception is not None and split_.voucher:
+        from marketplace.parties.exceptions import use_exception
+
+        use_exception(split_.exception.id, order)
     hold_vouchers(order, split_, actor)
     if order.cash_fen == 0:
         lifecycle.transition(order, "pay", None, note="voucher share covers the whole price")

@@ -178,21 +178,6 @@ class Review(db.Model):
     author = relationship("User")
 
 
-class Affiliation(db.Model):
-    """A related-party relationship declared or recorded by an admin: blocks vouchers between the two."""
-
-    __tablename__ = "affiliations"
-    __table_args__ = (UniqueConstraint("organisation_a_id", "organisation_b_id", name="uq_affiliations_pair"),
-                      CheckConstraint("organisation_a_id < organisation_b_id", name="ordered_pair"))
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_a_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    organisation_b_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    reason: Mapped[str] = mapped_column(Text)
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class Quote(db.Model):
     """Price on request: the enterprise asks, the provider quotes, the enterprise accepts (→ an order)."""
 

@@ -16,7 +16,7 @@ from marketplace.auth.models import Organisation
 from marketplace.extensions import db
 from marketplace.i18n import N_
 from marketplace.money import format_fen
-from marketplace.orders.models import Affiliation
+from marketplace.parties.services import related_parties  # noqa: F401  (the one related-party rule)
 from marketplace.vouchers.models import Voucher, VoucherProgram
 from marketplace.vouchers.rules import enterprise_problem, percent_text, usable
 
@@ -51,6 +51,7 @@ class Split:
     price: int
     parts: list = field(default_factory=list)
     reasons: list = field(default_factory=list)  # (English msgid, params) explaining the share
+    exception: object = None  # the approved related-party exception this order would use up
 
     @property
     def voucher(self):
@@ -71,22 +72,14 @@ class Split:
 
     def terms(self):
         """What the order stores: the terms it was priced under, judged by them ever after."""
-        return {"price_fen": self.price, "voucher_fen": self.voucher, "parts": [part.terms() for part in self.parts]}
+        terms = {"price_fen": self.price, "voucher_fen": self.voucher, "parts": [part.terms() for part in self.parts]}
+        if self.exception is not None and self.voucher:
+            terms["related_party_exception"] = {"id": self.exception.id, "reason": self.exception.reason}
+        return terms
 
     def because(self, message, **params):
         self.reasons.append((message, params))
         return self
-
-
-def related_parties(enterprise, provider):
-    """Same credit code, same legal representative, or an affiliation on record."""
-    if enterprise.credit_code == provider.credit_code:
-        return True
-    if enterprise.legal_representative.strip() == provider.legal_representative.strip():
-        return True
-    low, high = sorted((enterprise.id, provider.id))
-    return db.session.scalar(select(Affiliation.id).where(
-        Affiliation.organisation_a_id == low, Affiliation.organisation_b_id == high)) is not None
 
 
 def vouchers_with_balance(enterprise_id, program_ids):
@@ -129,7 +122,13 @@ def split(enterprise: Organisation, provider: Organisation, category, price, vou
     if provider_admitted_at is None or provider_admitted_at > now:
         return result.because(N_("The provider is not in the provider register, so vouchers cannot be used."))
     if related_parties(enterprise, provider):
-        return result.because(N_("You and the provider are related parties: vouchers cannot be used on this order."))
+        from marketplace.parties.exceptions import unused_exception
+
+        result.exception = unused_exception(enterprise.id, provider.id)
+        if result.exception is None:
+            return result.because(N_("You and the provider are related parties: vouchers cannot be used on this order."))
+        result.because(N_("You and the provider are related parties; the administrators approved vouchers on this "
+                          "one order: %(reason)s"), reason=result.exception.reason)
     candidates = candidate_programs(enterprise, category, now)
     if not candidates:
         return result.because(N_("You hold no voucher that can be used for this category of service."))

@@ -17,6 +17,7 @@ from marketplace.ledger.models import AccountKind
 from marketplace.orders import lifecycle
 from marketplace.redemption import errors
 from marketplace.orders.models import OrderStatus, OrderVoucher
+from marketplace.money import yuan
 from marketplace.redemption.models import (BATCH_LABELS, BatchStatus as B, RedemptionItem, RedemptionRequest,
                                            RequestStatus as R, SettlementBatch)
 from marketplace.vouchers.models import Voucher

@@ -11,6 +11,7 @@ from pathlib import Path
 from whoosh.analysis import Filter, StemFilter, StopFilter, Token, Tokenizer
 
 USER_DICT = Path(__file__).with_name("userdict.txt")
+SYNONYM_FILE = Path(__file__).with_name("data") / "synonyms.txt"
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 WORDISH = re.compile(r"\w", re.UNICODE)
 ASCII_WORD = re.compile(r"[a-z0-9]+")
@@ -24,7 +25,7 @@ ENGLISH_STOP = frozenset("""a an and are as at be by for from how i in is it my 
 which who with need want looking find company""".split())
 STOP_WORDS = CHINESE_STOP | ENGLISH_STOP
 PROTECTED = set()  # Latin words of the user dictionary (CNAS, EMC …) are never stemmed
-ADDED_WORDS = []  # words add_words taught the segmenter, in order (index build workers replay them)
+SYNONYM_WORD_FREQUENCY = 50000
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +37,11 @@ def _converter():
 
 @lru_cache(maxsize=1)
 def segmenter():
-    """The rjieba segmenter with the project user dictionary loaded (once per process)."""
+    """The rjieba segmenter with the project user dictionary and the Chinese terms of the
+    shipped synonym file loaded, once per process, and never changed afterwards: what a text
+    is analysed into is a function of these two files only — not of the queries a process
+    served, nor of synonym groups admins add later (those still match: query.synonym_spans
+    finds them in the query text, whatever the segmenter does)."""
     import rjieba
 
     jieba = rjieba.Jieba()
@@ -47,16 +52,24 @@ def segmenter():
                 jieba.add_word(word, int(parts[1]) if len(parts) > 1 else None, None)
                 if word.isascii():
                     PROTECTED.add(word)
+    for word in synonym_file_words():
+        if not jieba.has_word(word):
+            jieba.add_word(word, SYNONYM_WORD_FREQUENCY, None)
     return jieba
 
 
-def add_words(words):
-    """Teach the segmenter extra words (synonym terms), so they are not split at query time."""
-    jieba = segmenter()
-    for word in words:
-        if CJK.search(word) and not jieba.has_word(word):
-            jieba.add_word(word, 50000, None)
-            ADDED_WORDS.append(word)
+def synonym_file_words():
+    """The short (≤ 4 characters) folded Chinese terms of the shipped synonym groups — 软著,
+    高企, 知产, 中试 …; longer ones (高新技术企业认定) are left to the dictionary, which would
+    otherwise no longer give their sub-words (高新技术企业) in search mode."""
+    found = []
+    for line in SYNONYM_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            for term in line.replace("，", ",").split(","):
+                term = fold(term.strip())
+                if CJK.search(term) and " " not in term and len(term) <= 4 and term not in found:
+                    found.append(term)
+    return found
 
 
 def fold(text):

@@ -110,7 +110,8 @@ class SearchResult:
     hits: list = field(default_factory=list)
     facets: dict = field(default_factory=dict)
     suggestion: str | None = None
-    stage: str = "strict"  # which pass answered: strict, relaxed, fuzzy, browse, fallback
+    suggestion_translation: str | None = None  # the Chinese of a corrected English suggestion
+    stage: str = "strict"  # which pass answered: strict, relaxed, fuzzy, corrected, browse, fallback
     degraded: bool = False
 
 
@@ -240,7 +241,7 @@ class WhooshBackend:
         """Once per index generation and process, read ahead the frequent terms' posting
         arrays in a daemon thread with its own searcher (postings.warm), so the first queries
         after a rebuild or a restart do not each pay for reading them."""
-        from marketplace.search import postings
+        from marketplace.search import postings, spelling
 
         if not self.warm_min_docs or searcher.doc_count_all() < self.warm_min_docs:
             return  # no term can be that frequent
@@ -256,6 +257,7 @@ class WhooshBackend:
                     started = time.monotonic()
                     terms = postings.warm(own, self.warm_min_docs)
                     log.info("search index warmed: %d terms in %.1f s", terms, time.monotonic() - started)
+                    spelling.warm(own)  # CC-CEDICT and the correction word lists
             except Exception as error:  # a later search reads what it needs, or reports the index
                 log.warning("search index warm-up stopped: %r", error)
 

@@ -44,14 +44,13 @@ from whoosh import formats, index
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.analysis.filters import StopFilter
 from whoosh.analysis.tokenizers import IDTokenizer
-from whoosh.codec.whoosh3 import (COMPRESSION_MIN_SIZE, LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3PerDocWriter,
-                                  W3TermInfo, _lenfield)
+from whoosh.codec.whoosh3 import COMPRESSION_MIN_SIZE, LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3PerDocWriter
 from whoosh.fields import NUMERIC
-from whoosh.filedb import filetables
 from whoosh.system import emptybytes, pack_byte, pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte, to_sortable
 
 from marketplace.search import analysis
+from marketplace.search import whoosh_internals as internals
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +58,11 @@ PARALLEL_MIN = 4000  # fewer documents: one segment, built in this process (no w
 MAX_PROCESSES = 4  # this process included; never more than the CPUs this process may use
 PROGRESS_EVERY = 256  # documents between progress callbacks (and polls of the workers)
 VALUE_CACHE = 20000  # distinct values remembered per field during one build
-INDEXNAME = index._DEF_INDEX_NAME
+INDEXNAME = internals.INDEX_NAME
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _EXISTS = (1.0, emptybytes)  # (weight, value bytes) of an Existence or NUMERIC posting
-_TERMINFO = W3TermInfo._struct
-_ROW = filetables._lengths  # (key length, value length) before each term-table row
+_TERMINFO = internals.TERMINFO_STRUCT
+_ROW = internals.ROW_LENGTHS  # (key length, value length) before each term-table row
 
 
 def processes():
@@ -177,7 +176,7 @@ class _Field:
             raise NotImplementedError(f"field {name!r}: vectors and spelling are not built here")
         self.postings = {}  # term bytes → [docnum, (weight, value bytes), docnum, …]
         self.lengths = bytearray() if self.scorable else None  # length byte per document
-        self.length_name, self.length_column = _lenfield(name), None
+        self.length_name, self.length_column = internals.length_field_name(name), None
         self.column_values, self.column_writer = {}, None
         self.cache, self.caching, self.hits = {}, True, 0  # value → terms (see terms())
         # positions → Positions value bytes; shared (weight, value bytes) pairs; NUMERIC shifts
@@ -242,7 +241,7 @@ class _Field:
         number = to_sortable(field.numtype, field.bits, field.signed, field.prepare_number(value))
         if self.shifts is None:  # NUMERIC.sortable_to_bytes(number, shift) for each shift, inlined
             self.shifts = [(pack_byte(shift), shift) for shift in range(0, field.bits, field.shift_step)]
-        pack = field._struct.pack
+        pack = internals.numeric_struct(field).pack
         terms = [(prefix + pack(number >> shift), _EXISTS) for prefix, shift in self.shifts]
         return terms, len(terms) if self.scorable else 0
 
@@ -376,7 +375,7 @@ class _SegmentBuilder:
         docnum, perdoc = self.docnum, self.perdoc
         perdoc.start_doc(docnum)
         direct = self.direct
-        stored = perdoc._storedfields if direct else None
+        stored = internals.stored_fields(perdoc) if direct else None
         for plan in self._ordered(fields):
             name = plan.name
             value = fields[name]
@@ -409,10 +408,10 @@ class _SegmentBuilder:
             if length:
                 if plan.length_column is None:
                     perdoc.add_column_value(plan.length_name, LENGTHS_COLUMN, byte)
-                    plan.length_column = perdoc._colwriters[plan.length_name]
+                    plan.length_column = internals.column_writer(perdoc, plan.length_name)
                 else:
                     plan.length_column.add(docnum, byte)
-                perdoc._fieldlengths[name] += length
+                internals.add_field_length(perdoc, name, length)
             if plan.column:
                 known = plan.column_values.get(value) if isinstance(value, (str, int, float)) else None
                 if known is None:
@@ -421,7 +420,7 @@ class _SegmentBuilder:
                         plan.column_values[value] = known
                 if plan.column_writer is None:
                     perdoc.add_column_value(name, plan.column, known)
-                    plan.column_writer = perdoc._colwriters[name]
+                    plan.column_writer = internals.column_writer(perdoc, name)
                 else:
                     plan.column_writer.add(docnum, known)
         perdoc.finish_doc()
@@ -465,11 +464,12 @@ def _write_field(writer, postings, lengths, fmt, codec):
     the bytes W3FieldWriter / W3PostingsWriter / W3TermInfo / OrderedHashWriter write for the
     same postings added one by one (blocks of `blocklimit` postings, pickled and compressed
     the same way), without their per-posting and per-block Python objects."""
-    if codec._inlinelimit > 1:  # not Whoosh's default: let its writer decide what to inline
-        return _write_field_whoosh(writer, postings, lengths, codec._blocklimit)
-    blocklimit, compression, fixed = codec._blocklimit, codec._compression, fmt.fixed_value_size()
-    postfile, table = writer._postfile, writer._tindex
-    prefix = pack_ushort(writer._fieldid)
+    inlinelimit, blocklimit, compression = internals.codec_settings(codec)
+    if inlinelimit > 1:  # not Whoosh's default: let its writer decide what to inline
+        return _write_field_whoosh(writer, postings, lengths, blocklimit)
+    fixed = fmt.fixed_value_size()
+    postfile, table, fieldid = internals.field_writer_files(writer)
+    prefix = pack_ushort(fieldid)
     offset = postfile.tell()
     # OrderedHashWriter.add, batched: rows are written at the end of the field.
     rows, row_at, positions, buckets, hashed = [], table.dbfile.tell(), table.index, table.buckets, table.hashfn
@@ -560,7 +560,6 @@ def _mini_values(values, fixed):
 
 def _write_field_whoosh(writer, postings, lengths, blocklimit):
     """Like _write_field, through Whoosh's posting writer (block by block)."""
-    blocks = writer._postwriter
     for text in sorted(postings):
         flat = postings[text]
         docs, values = flat[0::2], flat[1::2]
@@ -571,16 +570,15 @@ def _write_field_whoosh(writer, postings, lengths, blocklimit):
             chunk = values[start:end]
             weights = [weight for weight, _ in chunk]
             top = max(weights)
-            blocks._ids = ids = array("I", docs[start:end])
-            blocks._weights = array("f", weights)
-            blocks._values = [vbytes for _, vbytes in chunk if vbytes]
-            blocks._maxweight = top if top > 0 else 0
+            ids = array("I", docs[start:end])
+            span = None
             if lengths is not None:
                 known = [length for length in map(lengths.__getitem__, ids) if length]
-                blocks._minlength = min(known) if known else None
-                blocks._maxlength = max(known) if known else 0
+                span = (min(known) if known else None, max(known) if known else 0)
+            internals.write_block(writer, ids, array("f", weights), [vbytes for _, vbytes in chunk if vbytes],
+                                  top if top > 0 else 0, span)
             if end < count:
-                blocks._write_block()
+                internals.flush_block(writer)
         writer.finish_term()
 
 
@@ -714,11 +712,6 @@ class _Worker:
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, cwd=_ROOT)
             except OSError as error:
                 self.problem, self.finished = f"cannot start: {error!r}", True
-        try:
-            self._put(b"words", list(analysis.ADDED_WORDS))  # the segmenter must learn what ours did
-        except BaseException:
-            self.close()
-            raise
 
     def _put(self, kind, payload):
         """Append payload to the data file (always: documents() reads it back if the worker
@@ -846,9 +839,7 @@ def _worker_main(target, data_path):
         def incoming():
             for line in sys.stdin.buffer:
                 kind, *where = line.split()
-                if kind == b"words":
-                    analysis.add_words(load(*where))
-                elif kind == b"batch":
+                if kind == b"batch":
                     yield from load(*where)
                 elif kind == b"end":
                     return

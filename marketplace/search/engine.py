@@ -15,7 +15,9 @@ import numpy as np
 from whoosh import query as Q
 
 from marketplace.search import postings
-from marketplace.search.postings import _unwrapped, cached_postings, field_lengths, move_to, segment_key
+from marketplace.search.postings import cached_postings, field_lengths, segment_key
+from marketplace.search.whoosh_internals import move_to, multiterm_texts
+from marketplace.search.whoosh_internals import unwrapped as _unwrapped
 
 K1, B = 1.2, 0.75  # Whoosh's BM25F defaults
 SPARSE_RATIO = 8  # unions smaller than 1/8 of the index are merged sparse, larger ones dense
@@ -108,7 +110,7 @@ class IndexArrays:
         if fieldname not in self.schema:
             return []
         field = self.schema[fieldname]
-        texts = {field.from_bytes(text) if isinstance(text, bytes) else text for text in multiterm._btexts(self.reader)}
+        texts = {field.from_bytes(text) if isinstance(text, bytes) else text for text in multiterm_texts(multiterm, self.reader)}
         return [Q.Term(fieldname, text, boost=multiterm.boost) for text in sorted(texts)]
 
 
@@ -138,6 +140,8 @@ def _evaluate(arrays, query, within, bound):
     if isinstance(query, Q.MultiTerm):
         return union([arrays.term(t.fieldname, t.text, t.boost) for t in arrays.expand(query)], 1, arrays.size)
     children = [evaluate(arrays, sub, within, bound) for sub in query.children()]
+    if isinstance(query, Q.DisjunctionMax):
+        return best_of(children, query.tiebreak, arrays.size)
     if isinstance(query, Q.AndMaybe):
         return and_maybe(*children)
     if isinstance(query, Q.AndNot):
@@ -215,6 +219,21 @@ def union(matches, minmatch, size):
         counts[m.docs] += 1
     docs = np.flatnonzero(counts >= minmatch)
     return Match(docs, summed[docs])
+
+
+def best_of(matches, tiebreak, size):
+    """Documents matched by any of the matches, scored by the best one plus `tiebreak` times
+    the others (Whoosh's DisjunctionMax)."""
+    matches = [m for m in matches if len(m)]
+    if len(matches) <= 1:
+        return matches[0] if matches else EMPTY
+    best, summed, hit = np.zeros(size), np.zeros(size), np.zeros(size, dtype=bool)
+    for m in matches:
+        best[m.docs] = np.maximum(best[m.docs], m.scores)
+        summed[m.docs] += m.scores
+        hit[m.docs] = True
+    docs = np.flatnonzero(hit)
+    return Match(docs, best[docs] + tiebreak * (summed[docs] - best[docs]))
 
 
 def intersection(matches, size):

@@ -1,4 +1,6 @@
-"""Synonym groups expanded at query time, edited by admins (seeded by the search migration)."""
+"""Synonym groups expanded at query time, edited by admins (seeded by the search migrations)."""
+from pathlib import Path
+
 from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -11,6 +13,27 @@ SEED_SYNONYMS = [
     "加计扣除, 研发费用加计扣除", "孵化, 孵化器, 众创空间", "培训, 内训, training", "融资, 贷款",
     "工业设计, industrial design", "可靠性, 环境试验", "SEM, 扫描电镜", "XRD, X射线衍射",
 ]
+
+
+SYNONYM_FILE = Path(__file__).with_name("data") / "synonyms.txt"
+
+
+def synonym_file_groups():
+    """The groups of data/synonyms.txt (their source is documented in its header), canonical
+    ('a, b, c') and unique, in file order."""
+    groups = []
+    for line in SYNONYM_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            joined = ", ".join(split_terms(line))
+            if joined not in groups:
+                groups.append(joined)
+    return groups
+
+
+def seed_synonym_groups():
+    """The synonym groups a new installation starts with: the first seed (migration
+    d6e1a2c30006) and the file's (migration c8d9e0f10017), as term lists."""
+    return [split_terms(terms) for terms in dict.fromkeys(SEED_SYNONYMS + synonym_file_groups())]
 
 
 class Synonym(db.Model):

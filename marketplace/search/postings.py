@@ -2,14 +2,15 @@
 id — segments never change, so a commit adds one small segment to read. A term's postings are
 read a block at a time (Whoosh's matcher API would take one Python call per posting), and a
 read-ahead (`warm`) fills the cache for frequent terms after an index is opened."""
-from bisect import bisect_left
 from collections import OrderedDict
 from threading import Lock
 
 import numpy as np
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
+
+from marketplace.search.whoosh_internals import column_bytes, length_column, posting_blocks, reads_blocks
+from marketplace.search.whoosh_internals import unwrapped as _unwrapped
 
 LENGTHS = np.array([byte_to_length(code) or 0 for code in range(256)], dtype=np.float64)
 MAX_CACHED_POSTINGS = 24_000_000  # ≈ 200 MB of int32 document numbers and float32 weights
@@ -79,16 +80,13 @@ def read_postings(reader, fieldname, btext):
         return None
     matcher = _unwrapped(matcher)
     ids, weights = [], []
-    if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block") and not matcher._byteids:
-        while matcher.is_active():  # W3LeafMatcher: a block is (delta-coded ids, weights, values)
-            matcher._read_data()
-            deltas, block_weights = matcher._data[0], matcher._data[1]
+    if reads_blocks(matcher):
+        for deltas, block_weights in posting_blocks(matcher):
             ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)).astype(np.int32))
             if block_weights is None or isinstance(block_weights, float):
                 weights.append(np.full(len(deltas), 1.0 if block_weights is None else block_weights, np.float32))
             else:
                 weights.append(np.asarray(block_weights, dtype=np.float32))
-            matcher._next_block()
     else:  # inlined postings and other matchers: one posting at a time
         one_ids, one_weights = [], []
         while matcher.is_active():
@@ -110,9 +108,9 @@ def field_lengths(reader, key, fieldname):
         return cached
     count = reader.doc_count_all()
     codes = np.zeros(count, dtype=np.uint8)
-    column = _length_column(reader, fieldname)
+    column = length_column(reader, fieldname)
     if column is not None:
-        raw = _column_bytes(column)
+        raw = column_bytes(column)
         if raw is not None:
             codes[:len(raw)] = np.frombuffer(raw, dtype=np.uint8)[:count]
         else:
@@ -123,40 +121,6 @@ def field_lengths(reader, key, fieldname):
             _lengths.clear()
         _lengths[(key, fieldname)] = lengths
     return lengths
-
-
-def _length_column(reader, fieldname):
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
-    perdoc = getattr(reader, "_perdoc", None)
-    if perdoc is None or not hasattr(perdoc, "_cached_reader"):
-        return None
-    return perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-
-
-def _column_bytes(column):
-    """The raw bytes of a one-byte-per-document column, or None if it is not that kind."""
-    if getattr(column, "_fixedlen", None) != 1 or not hasattr(column, "_dbfile"):
-        return None
-    return bytes(column._dbfile.get(column._basepos, column._count)) if column._count else b""
-
-
-def move_to(matcher, docnum):
-    """Whoosh's skip_to for a document known to be in the postings: skip whole blocks by their
-    headers, then bisect the block's ids (skip_to steps through them one call at a time)."""
-    if not hasattr(matcher, "_read_ids") or not hasattr(matcher, "_maxid"):
-        matcher.skip_to(docnum)
-        return
-    while matcher.is_active() and matcher.block_max_id() < docnum:
-        matcher._next_block()
-    if matcher._ids is None:
-        matcher._read_ids()
-    matcher._i = bisect_left(matcher._ids, docnum)
-
-
-def _unwrapped(matcher):
-    # Deleted documents are already masked by IndexArrays: read the raw postings.
-    return matcher.child if isinstance(matcher, FilterMatcher) else matcher
 
 
 def warm(searcher, min_docs, fields=SCORED_FIELDS):

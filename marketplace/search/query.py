@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from whoosh import query as Q
 
-from marketplace.search.analysis import STOP_WORDS, add_words, fold, initials, is_cjk, pinyin, stem, words
+from marketplace.search.bridge import bridge_spans
+from marketplace.search.analysis import STOP_WORDS, fold, initials, is_cjk, pinyin, stem, words
 
 # title > tags > summary > description > provider
 FIELD_BOOSTS = {"title": 6.0, "tags": 4.0, "summary": 2.5, "description": 1.0, "provider": 0.6}
@@ -17,6 +18,13 @@ EXACT_TITLE_BOOST = 1000.0  # an exact title beats any sum of field scores
 TITLE_PHRASE_BOOST = 6.0
 PROXIMITY_BOOST = 1.5
 LETTERS = re.compile(r"^[a-z]+$")
+BRIDGE_TIEBREAK = 0.1
+PARTS_BOOST = 0.5
+BRIDGE_WEIGHT = 0.7  # a translation counts a little less than the words the user typed
+# English words of questions dropped from queries only (the index keeps them)
+QUERY_STOP_WORDS = frozenset("""can could do does did get got me you your someone somebody into about there any some
+this that these those have has help please should would will am us its much many just like know want wants
+needs service services provider providers offer offers best good""".split())
 
 
 @dataclass
@@ -25,6 +33,8 @@ class Unit:
 
     text: str
     alternatives: list = field(default_factory=list)
+    bridged: list = field(default_factory=list)  # [(Chinese term, weight, its synonyms)] for English
+    parts: list = field(default_factory=list)  # a bridged English phrase's words, each bridged alone
 
 
 @dataclass
@@ -42,12 +52,23 @@ def normalise_synonyms(groups):
     return _normalised(tuple(tuple(group) for group in groups))
 
 
+class SynonymTable(dict):
+    """{folded term: [other folded terms]} with one compiled pattern finding its terms."""
+
+    @property
+    def pattern(self):
+        if "_pattern" not in self.__dict__:
+            alternatives = [re.escape(t) if is_cjk(t) else r"(?<![a-z0-9])" + re.escape(t) + r"(?![a-z0-9])"
+                            for t in sorted(self, key=lambda t: (-len(t), t))]
+            self.__dict__["_pattern"] = re.compile("|".join(alternatives)) if alternatives else None
+        return self.__dict__["_pattern"]
+
+
 @lru_cache(maxsize=32)
 def _normalised(groups):
-    table = {}
+    table = SynonymTable()
     for group in groups:
         terms = [fold(term).strip() for term in group if term and term.strip()]
-        add_words(terms)
         for term in terms:
             table.setdefault(term, [])
             table[term] += [other for other in terms if other != term and other not in table[term]]
@@ -55,30 +76,47 @@ def _normalised(groups):
 
 
 def synonym_spans(folded, table):
-    """Non-overlapping (start, end, term) of synonym terms in the query, longest first; Latin
-    terms only on word boundaries (IP must not match inside 'zip')."""
-    taken, found = [False] * len(folded), []
-    for term in sorted(table, key=len, reverse=True):
-        pattern = re.escape(term) if is_cjk(term) else r"(?<![a-z0-9])" + re.escape(term) + r"(?![a-z0-9])"
-        for match in re.finditer(pattern, folded):
-            if not any(taken[match.start():match.end()]):
-                taken[match.start():match.end()] = [True] * (match.end() - match.start())
-                found.append((match.start(), match.end(), term))
-    return sorted(found)
+    """Non-overlapping (start, end, term) of synonym terms in the query, from the left, the
+    longest term at each place; Latin terms only on word boundaries (IP must not match inside
+    'zip'). One compiled alternation per table: hundreds of groups cost one scan."""
+    if not table:
+        return []
+    pattern = table.pattern if isinstance(table, SynonymTable) else SynonymTable(table).pattern
+    return [(m.start(), m.end(), m.group()) for m in pattern.finditer(folded)] if pattern else []
 
 
-def parse(text, synonyms=None):
-    """The user's text as units; synonyms is the table from `normalise_synonyms`."""
+def parse(text, synonyms=None, vocabulary=None):
+    """The user's text as units; synonyms is the table from `normalise_synonyms`; with
+    `vocabulary(term) → listings using it` (the open index), English phrases outside the
+    synonym table are bridged to the Chinese words the catalogue uses (bridge.py)."""
     folded = " ".join(fold(text).split())[:200]
     table = synonyms or {}
     units, cursor = [], 0
     for start, end, term in synonym_spans(folded, table) + [(len(folded), len(folded), None)]:
-        units += [Unit(word) for word, _, _ in words(folded[cursor:start], mode="default")
-                  if word not in STOP_WORDS]
+        units += plain_units(folded[cursor:start], table, vocabulary)
         if term:
             units.append(Unit(term, table[term]))
         cursor = end
     return ParsedQuery(folded, dedupe(units))
+
+
+def segmented_units(text):
+    return [Unit(word) for word, _, _ in words(text, mode="default") if word not in STOP_WORDS | QUERY_STOP_WORDS]
+
+
+def plain_units(text, table, vocabulary):
+    """Units of query text without synonym terms: bridged English phrases, segmented rest."""
+    if vocabulary is None or not re.search(r"[a-z]", text):
+        return segmented_units(text)
+    units, cursor = [], 0
+    for start, end, key, alternatives in bridge_spans(text, vocabulary, STOP_WORDS | QUERY_STOP_WORDS):
+        units += segmented_units(text[cursor:start])
+        unit = Unit(key, table.get(key, []), [(zh, weight, table.get(zh, [])) for zh, weight in alternatives])
+        if " " in key:
+            unit.parts = [part for word in key.split() for part in plain_units(word, table, vocabulary)]
+        units.append(unit)
+        cursor = end
+    return units + segmented_units(text[cursor:])
 
 
 def dedupe(units):
@@ -116,7 +154,15 @@ def phrase_query(text):
 
 
 def unit_query(unit):
-    return Q.Or([word_query(unit.text)] + [phrase_query(alt) for alt in unit.alternatives])
+    own = Q.Or([phrase_query(unit.text) if " " in unit.text else word_query(unit.text)]
+               + [phrase_query(alt) for alt in unit.alternatives])
+    if not unit.bridged:
+        return own
+    # The best of the English words and each bridged Chinese term (with its synonyms), so a
+    # listing is not counted twice for holding two translations of one word.
+    return Q.DisjunctionMax([own] + [Q.Or([phrase_query(zh)] + [phrase_query(s) for s in synonyms],
+                                          boost=weight * BRIDGE_WEIGHT)
+                                     for zh, weight, synonyms in unit.bridged], tiebreak=BRIDGE_TIEBREAK)
 
 
 def strict(parsed):
@@ -128,7 +174,17 @@ def relaxed(parsed, loose=False):
     find the service), or most of the query's character bigrams. `loose`: any one unit."""
     count = len(parsed.units)
     minmatch = 1 if loose or count <= 2 else math.ceil(count * 0.5)
-    return Q.Or([Q.Or([unit_query(u) for u in parsed.units], minmatch=minmatch), safety_net(parsed)])
+    return Q.Or([Q.Or([relaxed_unit(u) for u in parsed.units], minmatch=minmatch), safety_net(parsed)])
+
+
+def relaxed_unit(unit):
+    """A unit, or — for a bridged English phrase (safety testing) — half of its words, each
+    bridged alone and counting for less than the whole phrase."""
+    if len(unit.parts) < 2:
+        return unit_query(unit)
+    parts = Q.Or([unit_query(part) for part in unit.parts], minmatch=math.ceil(len(unit.parts) / 2),
+                 boost=PARTS_BOOST)
+    return Q.Or([unit_query(unit), parts])
 
 
 def fuzzy_unit(unit):

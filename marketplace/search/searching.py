@@ -7,19 +7,25 @@ import heapq
 import numpy as np
 
 from marketplace.search import query as queries
+from marketplace.search import spelling
 from marketplace.search.analysis import is_cjk, pinyin, stem
 from marketplace.search.backend import ENOUGH, FACETS, PRICE_BANDS, SearchResult
 from marketplace.search.columns import FACET_FIELDS, columns, filter_mask, sort_keys
-from marketplace.search.engine import IndexArrays, and_maybe, evaluate, restrict, top, union
+from marketplace.search.engine import IndexArrays, Match, and_maybe, evaluate, restrict, top, union
 from marketplace.search.highlight import highlights
 
-RESCORE_WINDOW = 200  # the top documents by the pass's score that the bonuses re-rank
+TEXT_FIELDS = ("title", "tags", "summary", "description")
+RESCORE_WINDOW = 200
+FILL = 30  # a strict pass finding fewer listings than this is followed by related ones
+TIER = 1e6  # added to strict scores when related listings fill below them: above any bonus  # the top documents by the pass's score that the bonuses re-rank
 
 
 # -- the passes ----------------------------------------------------------------------------------
-def staged(arrays, parsed, mask):
+def staged(arrays, parsed, mask, fill=False):
     """Strict pass (every unit); relaxed when it finds too little (most units, then any unit);
-    then typo-tolerant (relaxed or fuzzy). → (stage, its match, the index terms it asked for)."""
+    then typo-tolerant (relaxed or fuzzy). → (stage, its match, the index terms it asked for).
+    `fill` (relevance order): when the strict pass finds some but fewer than FILL listings,
+    the relaxed pass fills the page *below* them — strict hits are never pushed down."""
     def attempt(stage, query, also=None):
         match = restrict(evaluate(arrays, query), mask)
         if also is not None:
@@ -28,14 +34,31 @@ def staged(arrays, parsed, mask):
         return match
 
     passes = []
-    if len(attempt("strict", queries.strict(parsed))) < ENOUGH:
+    strict = attempt("strict", queries.strict(parsed))
+    if len(strict) < ENOUGH:
         relaxed = attempt("relaxed", queries.relaxed(parsed))
         if len(relaxed) < ENOUGH and len(parsed.units) > 2:
             relaxed = attempt("relaxed", queries.relaxed(parsed, loose=True))
         if len(relaxed) < ENOUGH:
             attempt("fuzzy", queries.fuzzy(parsed), also=relaxed)
+    elif fill and len(strict) < FILL:
+        attempt("relaxed", queries.relaxed(parsed))
     best = max(range(len(passes)), key=lambda i: (len(passes[i][1]), -i))  # the earlier on ties
-    return passes[best]
+    if not fill or best == 0 or not len(strict):
+        return passes[best]
+    stage, other, terms = passes[best]
+    return ("strict" if len(strict) >= ENOUGH else stage), tiered(strict, other), passes[0][2] | terms
+
+
+def tiered(first, then):
+    """`first`'s documents above every one of `then`'s others (each tier keeps its order)."""
+    extra = np.setdiff1d(then.docs, first.docs, assume_unique=True)
+    if not len(extra):
+        return first
+    docs = np.concatenate([first.docs, extra])
+    scores = np.concatenate([first.scores + TIER, then.scores[np.searchsorted(then.docs, extra)]])
+    order = np.argsort(docs, kind="stable")
+    return Match(docs[order], scores[order])
 
 
 def ranked(arrays, cols, match, parsed, sort, limit):
@@ -107,24 +130,60 @@ def values_for(docs, match):
 
 
 def run_search(searcher, request, synonyms=None):
-    parsed = queries.parse(request.q, queries.normalise_synonyms(synonyms or []))
     arrays = IndexArrays(searcher)
+    table, known = queries.normalise_synonyms(synonyms or []), vocabulary(searcher)
+    parsed = queries.parse(request.q, table, known)
+    parsed, changes = spelling_corrected(searcher, arrays, parsed, table, known)
     cols = columns(arrays)
     mask = filter_mask(cols, request)
     if parsed.empty:
         stage, match, terms = "browse", restrict(arrays.all(), mask), set()
         sort = "newest" if request.sort == "relevance" else request.sort
     else:
-        (stage, match, terms), sort = staged(arrays, parsed, mask), request.sort
+        (stage, match, terms), sort = staged(arrays, parsed, mask, fill=request.sort == "relevance"), request.sort
     limit = request.page * request.per_page
     ordered = ranked(arrays, cols, match, parsed, sort, limit)
     result = SearchResult(total=len(match), page=request.page, per_page=request.per_page, stage=stage)
+    if changes:
+        result.stage, result.suggestion = "corrected", parsed.folded
+        result.suggestion_translation = translation(parsed, changes)
     for docnum in ordered[(request.page - 1) * request.per_page:limit]:
         result.hits.append(to_hit(searcher.stored_fields(docnum), terms))
     result.facets = facet_counts(match, cols)
-    if not parsed.empty and stage != "strict":
+    if not parsed.empty and stage != "strict" and not changes:
         result.suggestion = did_you_mean(searcher, arrays, parsed)
     return result
+
+
+def spelling_corrected(searcher, arrays, parsed, table, known):
+    """(the query to search, {wrong: right}): misspelt words corrected (spelling.py)."""
+    if parsed.empty:
+        return parsed, {}
+    words = spelling.Lexicon(searcher)
+    text, changes = spelling.corrected_text(parsed.folded, parsed.units, words, known,
+                                            lambda sound: title_word_sounding(searcher, arrays, sound))
+    return (queries.parse(text, table, known), changes) if changes else (parsed, {})
+
+
+def translation(parsed, changes):
+    """The Chinese the corrected English words bridge to ('incubator' → '孵化器'), so the
+    "did you mean" speaks both languages; None when nothing English was corrected."""
+    fixed = set(changes.values())
+    chinese = [unit.bridged[0][0] for unit in parsed.units
+               if unit.bridged and (unit.text in fixed or set(unit.text.split()) & fixed)]
+    return " ".join(chinese) or None
+
+
+def vocabulary(searcher):
+    """term → number of listings whose text uses it (the bridge keeps only such words)."""
+    reader = searcher.reader()
+    cache = {}
+
+    def listings_using(term):
+        if term not in cache:
+            cache[term] = max(reader.doc_frequency(name, term) for name in TEXT_FIELDS)
+        return cache[term]
+    return listings_using
 
 
 def to_hit(stored, matched):
@@ -162,7 +221,8 @@ def did_you_mean(searcher, arrays, parsed):
     reader = searcher.reader()
     changed, parts = False, []
     for unit in parsed.units:
-        replacement = correction(searcher, arrays, reader, unit.text) if not unit.alternatives else None
+        replacement = (correction(searcher, arrays, reader, unit.text)
+                       if not unit.alternatives and not unit.bridged else None)
         changed |= bool(replacement and replacement != unit.text)
         parts.append(replacement or unit.text)
     return ("".join(parts) if all(is_cjk(p) for p in parts) else " ".join(parts)) if changed else None

@@ -47,6 +47,7 @@ def api_search():
         "facets": {name: [{"value": value, "count": count, "label": label(name, value)} for value, count in pairs]
                    for name, pairs in result.facets.items()},
         "suggestion": result.suggestion,
+        "suggestion_translation": result.suggestion_translation,
     })
 
 

@@ -68,6 +68,14 @@ def snapshot(program):
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
 
 
+def highest_open_ratio():
+    """The highest subsidy ratio (basis points) any open program pays for any category, or None
+    when no program is open: what the home page may promise."""
+    ratios = [max([program.ratio_bp, *program.category_ratios.values()]) for program in db.session.scalars(
+        select(VoucherProgram).where(VoucherProgram.status == ProgramStatus.OPEN))]
+    return max(ratios, default=None)
+
+
 def create_program(data: ProgramData, actor):
     """A new program in draft. Raises PermissionDenied, ValidationFailed, Duplicate."""
     require_operator(actor)

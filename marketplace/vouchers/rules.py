@@ -94,14 +94,16 @@ STATUS_LABELS = {"active": N_("Active"), "partly_used": N_("Partly used"), "used
                  "expired": N_("Expired"), "revoked": N_("Revoked")}
 
 
-def voucher_status(voucher, available, held, today):
+def voucher_status(voucher, available, held, today, used=0):
+    """Money only held on orders leaves a voucher active (its held amount is shown beside it);
+    it is partly used once some was redeemed."""
     if voucher.revoked_at is not None:
         return "revoked"
     if voucher.lapsed_at is not None or today > voucher.program.use_by:
         return "expired"
     if available == 0 and held == 0:
         return "used_up"
-    return "active" if available == voucher.face_value_fen else "partly_used"
+    return "partly_used" if used > 0 else "active"
 
 
 def percent_text(bp):

@@ -14,7 +14,7 @@ from marketplace.ledger import run_in_transaction
 from marketplace.pagination import paginate
 from marketplace.vouchers import services
 from marketplace.vouchers.forms import ApplicationForm
-from marketplace.vouchers.models import ProgramStatus, VoucherProgram
+from marketplace.vouchers.models import ENTERPRISE_FLAGS, ProgramStatus, VoucherProgram
 from marketplace.vouchers.rules import STATUS_LABELS
 
 bp = Blueprint("vouchers", __name__, url_prefix="/vouchers")
@@ -47,7 +47,7 @@ def programs():
     organisation = current_user.organisation
     entries = [(program, services.application_problem(program, organisation, now),
                 services.holding(program, organisation.id)) for program in open_programs]
-    return render_template("vouchers/programs.html", entries=entries)
+    return render_template("vouchers/programs.html", entries=entries, enterprise_flags=ENTERPRISE_FLAGS)
 
 
 @bp.route("/programs/<int:program_id>/apply", methods=["GET", "POST"])

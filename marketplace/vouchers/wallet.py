@@ -39,7 +39,7 @@ def wallet_row(voucher, today):
     held = account.debits_pending
     available = ledger.spendable(account)
     used, lapsed = used_and_lapsed(voucher)
-    status = voucher_status(voucher, available, held, today)
+    status = voucher_status(voucher, available, held, today, used)
     soon = status in ("active", "partly_used") and available > 0 and \
         voucher.program.use_by - today <= timedelta(days=EXPIRY_WARNING_DAYS)
     return WalletRow(voucher, available, held, used, lapsed, status, soon)

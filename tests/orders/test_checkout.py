@@ -8,7 +8,8 @@ from marketplace import ledger
 from marketplace.errors import InvalidState, NotFound, PermissionDenied
 from marketplace.extensions import db
 from marketplace.orders import services
-from marketplace.orders.models import Affiliation, Order, OrderVoucher
+from marketplace.orders.models import Order, OrderVoucher
+from marketplace.parties.models import Affiliation
 from tests.orders.conftest import package_of
 from tests.vouchers.fixtures import assert_reconciled
 

@@ -19,4 +19,8 @@ def run(fixture_index):
 
     def search(q="", **params):
         return fixture_index.search(SearchRequest(q=q, **params), SYNONYMS)
+    search.with_synonyms = lambda q, synonyms: fixture_index.search(SearchRequest(q=q), synonyms)
     return search
+
+
+SYNONYMS_WITH_NEW_WORDS = [["火炬芯片流片", "流片服务"], ["暗房租借", "电波暗室租用"]]

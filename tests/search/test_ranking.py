@@ -5,8 +5,8 @@ from tests.search.catalogue import JUDGED, key_of, scores_by_kind
 
 # Floors per query kind (measured scores are in docs/search.md; these leave a little room).
 FLOORS = {  # kind: (nDCG@10, recall@10)
-    "simplified": (0.92, 0.95), "traditional": (0.92, 0.95), "pinyin": (0.88, 0.95), "english": (0.80, 0.90),
-    "mixed": (0.92, 0.95), "synonym": (0.92, 0.95), "typo": (0.80, 0.90), "natural": (0.85, 0.95),
+    "simplified": (0.92, 0.95), "traditional": (0.92, 0.95), "pinyin": (0.88, 0.95), "english": (0.90, 0.95),
+    "mixed": (0.92, 0.95), "synonym": (0.92, 0.95), "typo": (0.88, 0.95), "natural": (0.85, 0.95),
 }
 
 
@@ -51,10 +51,29 @@ def test_natural_language_question_finds_the_service(run):
 
 def test_typos_fall_back_to_fuzzy_and_suggest_a_correction(run):
     result = run("copyrigth")
-    assert result.stage == "fuzzy" and keys(result)[0] == "copyright-en"
+    assert result.stage == "corrected" and keys(result)[0] == "copyright-en"
     assert result.suggestion == "copyright"
     homophone = run("专丽")
     assert "patent-invention" in keys(homophone) and homophone.suggestion == "专利"
+
+
+def test_an_english_misspelling_reaches_the_chinese_listings_of_the_word_meant(run):
+    result = run("incubater")
+    assert result.suggestion == "incubator" and result.suggestion_translation == "孵化器"
+    assert "cowork" in keys(result)
+    both = run("relibility testing")
+    assert both.suggestion == "reliability testing" and "reliability" in keys(both)[:3]
+
+
+def test_a_chinese_homophone_is_corrected_before_searching(run):
+    result = run("电磁兼荣")
+    assert result.stage == "corrected" and result.suggestion == "电磁兼容"
+    assert {"emc-pretest", "emc-formal"} <= set(keys(result)[:3])
+
+
+def test_known_words_are_never_corrected(run):
+    for text in ("zhuanli", "patent", "EMC 预测试", "software copyright"):
+        assert run(text).stage != "corrected"
 
 
 def test_exact_queries_do_not_get_a_suggestion(run):
@@ -134,3 +153,20 @@ def test_pages_agree_with_one_long_page_whatever_the_rescore_window(run, monkeyp
     paged = [hit["id"] for page in range(1, 5) for hit in run("检测 认证", page=page, per_page=2).hits]
     assert paged == [hit["id"] for hit in whole.hits][:len(paged)]
     assert len(set(paged)) == len(paged) == min(8, whole.total)
+
+
+@pytest.mark.parametrize("query", ["专利 代理", "专利 申请", "检测 认证"])
+def test_related_listings_fill_the_page_below_every_strict_hit(run, monkeypatch, query):
+    """When the strict pass finds a few, relaxed matches follow them — never above them."""
+    from marketplace.search import searching
+
+    filled = run(query, per_page=50)
+    monkeypatch.setattr(searching, "FILL", 0)
+    strict = run(query, per_page=50)
+    assert strict.stage == filled.stage == "strict" and 3 <= strict.total < 30
+    assert filled.total > strict.total
+    assert [h["id"] for h in filled.hits[:strict.total]] == [h["id"] for h in strict.hits]
+
+
+def test_other_sort_orders_are_not_filled(run):
+    assert run("专利 申请", sort="price_asc").total < run("专利 申请").total

@@ -57,7 +57,7 @@ def test_autocomplete(client, shelf):
 
 def test_api_contract(client, shelf):
     data = client.get("/api/v1/search?q=专利&category=ip&voucher=1&min_price=100&max_price=99999.50&sort=price_asc&page=1&per_page=5").get_json()
-    assert set(data) == {"total", "page", "per_page", "hits", "facets", "suggestion"}
+    assert set(data) == {"total", "page", "per_page", "hits", "facets", "suggestion", "suggestion_translation"}
     assert data["total"] == 1 and data["page"] == 1 and data["per_page"] == 5 and data["suggestion"] is None
     hit = data["hits"][0]
     assert {"id", "external_id", "title", "provider", "category", "price_fen", "voucher_eligible", "highlights"} <= set(hit)

@@ -2,6 +2,8 @@
 end every session of the user (a copied cookie included); idle and absolute timeouts."""
 import time
 
+from flask import g
+
 from marketplace.auth import services
 from marketplace.extensions import db
 from tests.conftest import PASSWORD
@@ -39,7 +41,26 @@ def test_a_password_change_needs_the_current_password_and_ends_other_sessions(ap
     assert user.check_password("new-pass-4567")
 
 
-def test_disabling_a_user_ends_their_sessions(client, auth, make_user):
+def test_disabling_a_user_ends_their_sessions(app, client, auth, make_user):
+    user, operator = make_user("enterprise"), make_user("admin")
+    auth.login(user)
+    victim = copied_session(app, client)
+    client.delete_cookie("session")  # the operator works in another browser; the user's session lives on
+    assert victim.get("/auth/account").status_code == 200
+    g.pop("csrf_token", None)  # the tests share one app context: forget the user's form token
+    auth.login(operator)
+    page = client.get(f"/admin/organisations/{user.organisation_id}").get_data(as_text=True)
+    assert f"/admin/users/{user.id}/disable" in page
+    assert client.post(f"/admin/users/{user.id}/disable", data={}).status_code == 302
+    assert victim.get("/auth/account").status_code == 302
+    db.session.expire_all()
+    assert not user.active
+    assert client.post(f"/admin/users/{user.id}/enable", data={}).status_code == 302
+    db.session.expire_all()
+    assert user.active
+
+
+def test_the_disabling_service_ends_sessions_too(client, auth, make_user):
     user, operator = make_user("enterprise"), make_user("admin")
     auth.login(user)
     services.set_active(user.id, operator, False)

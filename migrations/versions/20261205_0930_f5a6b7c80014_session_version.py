@@ -2,8 +2,8 @@
 every session of that user (the version is part of the session's user id)
 
 Revision ID: f5a6b7c80014
-Revises: e4f5a6b70013
-Create Date: 2026-12-05 07:30:00
+Revises: c8d9e0f10017
+Create Date: 2026-12-05 09:30:00
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f5a6b7c80014'
-down_revision = 'e4f5a6b70013'
+down_revision = 'c8d9e0f10017'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,31 @@
+import pytest
+
+from tests.orders.conftest import buyer, funded_buyer, listing, make_listing, make_provider, package_of, seller  # noqa: F401
+from tests.redemption.conftest import complete_order, program  # noqa: F401
+
+
+@pytest.fixture
+def operator(make_user):
+    return make_user("admin")
+
+
+@pytest.fixture
+def second_operator(make_user):
+    return make_user("admin")
+
+
+@pytest.fixture
+def auditor(make_user):
+    from marketplace.extensions import db
+
+    user = make_user("admin")
+    user.admin_role = "auditor"
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def four_eyes(app):
+    app.config["FOUR_EYES"] = True
+    yield
+    app.config["FOUR_EYES"] = False
