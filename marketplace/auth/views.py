@@ -153,5 +153,6 @@ def language(code):
         if current_user.is_authenticated:
             services.set_locale(current_user, code, languages)
             db.session.commit()
-        response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False))  # HTTPS-only in production
     return response

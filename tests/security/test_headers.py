@@ -54,3 +54,9 @@ def test_uploaded_files_keep_their_own_sandbox_policy(app):
         response = app.response_class("x")
         response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
         assert security_headers(response).headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+
+
+def test_the_language_cookie_is_https_only_in_production(database_url, tmp_path):
+    app = create_app({**config_for_tests(database_url, tmp_path), "APP_ENV": "production"})
+    response = app.test_client().get("/auth/language/en")
+    assert "Secure" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
