@@ -173,8 +173,6 @@ def test_clone_keeps_the_checklist(make_program, admin):
 
 
 def test_the_program_form_sets_the_checklist(client, auth, admin, make_program):
-    from marketplace.vouchers.models import VoucherProgram
-
     program = make_program(open=False)
     auth.login(admin)
     page = client.get(f"/admin/programs/{program.id}/edit").get_data(as_text=True)
