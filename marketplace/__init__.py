@@ -13,6 +13,7 @@ def create_app(config=None):
                 template_folder="../templates", static_folder="../static")
     app.config.update(load_config(app.instance_path, config))
     register_extensions(app)
+    register_input_boundary(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -37,6 +38,15 @@ def register_extensions(app):
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself; no double message
     login_manager.session_protection = "strong"
+
+
+def register_input_boundary(app):
+    """Before any blueprint: hostile characters and out-of-range ids never reach a view; auditors
+    never write; every response carries the security headers."""
+    from marketplace import inputs, security
+
+    inputs.register(app)
+    security.register(app)
 
 
 # Each feature's blueprint (`views.bp`) and the modules that add routes to it.

@@ -2,12 +2,47 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectMultipleField, StringField
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.errors import DomainError
+from marketplace.inputs import EARLIEST_DAY, LATEST_DAY, one_line
 from marketplace.money import format_fen, parse_yuan
+
+
+class Form(FlaskForm):
+    """Every form of the site. One-line fields (all but text areas) refuse tabs and line breaks:
+    a name or number that spans lines is a pasted mistake or an attempt to forge CSV/log lines."""
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        for field in self:
+            problem = boundary_problem(field)
+            if problem:
+                field.errors = [*field.errors, problem]
+                valid = False
+        return valid
+
+
+def boundary_problem(field):
+    """What the input boundary refuses in a field whatever its form: a second line in a one-line
+    field, a number typed with other than ASCII digits, a date outside 2000–2099."""
+    if is_one_line(field) and not one_line(field.data):
+        return _l("Use a single line, without tabs or line breaks.")
+    if isinstance(field, IntegerField) and field.raw_data and not ASCII_NUMBER.fullmatch(field.raw_data[0].strip()):
+        return _l("Type a whole number with the digits 0–9.")
+    if isinstance(field, DateField) and field.data is not None and not EARLIEST_DAY <= field.data <= LATEST_DAY:
+        return _l("Enter a date between 2000-01-01 and 2099-12-31.")
+    return None
+
+
+ASCII_NUMBER = re.compile(r"-?[0-9]{0,10}", re.ASCII)
+
+
+def is_one_line(field):
+    return isinstance(field, StringField) and not isinstance(field, TextAreaField) and isinstance(field.data, str)
 
 
 def strip(value):
@@ -44,6 +79,9 @@ class YuanField(StringField):
 
     def process_formdata(self, valuelist):
         self.raw = valuelist[0].strip() if valuelist else ""
+        # Blank or whitespace only means empty, for InputRequired/Optional too (not a None amount
+        # that passed "required" because the raw text was "  \t\n ").
+        self.raw_data = [self.raw] if valuelist else []
         self.data = None
         if self.raw:
             try:

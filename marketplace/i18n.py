@@ -1,5 +1,5 @@
 """Locale selection and the marker for messages translated later (at display time)."""
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 LOCALE_COOKIE = "lang"
@@ -11,8 +11,11 @@ def N_(message):
 
 
 def select_locale():
-    """User's saved choice, then the language cookie, then the browser, then Simplified Chinese."""
+    """User's saved choice, then the language cookie, then the browser, then Simplified Chinese
+    (also outside a request: the CLI, the worker and tests build reports and labels too)."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = request.cookies.get(LOCALE_COOKIE)

@@ -5,14 +5,20 @@ from decimal import Decimal
 from marketplace.errors import ValidationFailed
 from marketplace.i18n import N_
 
-YUAN_PATTERN = re.compile(r"^\s*[¥￥]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*$")
+# ASCII digits only: '１２００' and '١٢' would otherwise read as amounts nobody typed on purpose.
+YUAN_PATTERN = re.compile(r"^\s*[¥￥]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*$", re.ASCII)
 MAX_FEN = 10**15  # ten trillion yuan: far beyond any contract, well inside BIGINT
 
 
 def parse_yuan(text, field=None):
     """'12,345.6' → 1234560 fen. Raises ValidationFailed for anything but a non-negative amount
     with at most two decimals."""
-    match = YUAN_PATTERN.match(str(text or ""))
+    text = str(text or "")
+    if any(character.isdigit() and not character.isascii() for character in text):
+        raise ValidationFailed(
+            N_("Type the amount with the digits 0–9 (half-width); full-width or other digits are not accepted."),
+            field=field)
+    match = YUAN_PATTERN.match(text)
     if not match:
         raise ValidationFailed(
             N_("Enter an amount in yuan with at most two decimals, e.g. 1234.50."), field=field)

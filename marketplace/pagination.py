@@ -1,13 +1,12 @@
 """Page-number pagination for list pages (keyset pagination lives where lists are huge)."""
-from flask import abort, request
+from marketplace.inputs import arg_int
+
+MAX_PAGE = 100000
 
 
 def page_arg():
-    """The ?page= argument as a positive int; anything else is a 404 rather than a crash."""
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1 or int(raw) > 100000:
-        abort(404)
-    return int(raw)
+    """The ?page= argument as a positive int; anything else ('²', '-1', 10^20) is a 404 rather than a crash."""
+    return arg_int("page", default=1, minimum=1, maximum=MAX_PAGE)
 
 
 def paginate(query, per_page):

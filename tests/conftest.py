@@ -68,6 +68,17 @@ def config_for_tests(database_url, tmp_path):
     }
 
 
+@pytest.fixture
+def clock():
+    """clock(instant): the app's time is `instant` until the test ends (the simulation's seam)."""
+    from marketplace.database import SimulatedClock
+
+    def set_to(instant):
+        SimulatedClock.now = instant
+    yield set_to
+    SimulatedClock.now = None
+
+
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory):
     databases = databases_for_run(str(tmp_path_factory.mktemp("db")))

@@ -171,6 +171,33 @@ def audit_reports():
     return render_template("admin/audit_reports.html", reports=built, bars=reports.bars, averages=reports.averages())
 
 
+@bp.route("/reports/funder")
+@admin_required
+def funder_reports():
+    from marketplace.audit import funder_reports as funder, reports
+
+    scope, problems = funder.scope_from_args(request.args)
+    for problem in problems:
+        flash(_(problem), "error")
+    program = db.session.get(VoucherProgram, scope.program_id) if scope.program_id else None
+    return render_template("admin/funder_reports.html", scope=scope, program=program, bars=reports.bars,
+                           reports=[make(scope) for make in funder.FUNDER_REPORTS.values()],
+                           programs=db.session.scalars(select(VoucherProgram).order_by(VoucherProgram.code)).all())
+
+
+@bp.route("/reports/funder/<name>.<any(csv, xlsx):fmt>")
+@admin_required
+def funder_report_export(name, fmt):
+    from marketplace.audit import funder_reports as funder
+
+    make = funder.FUNDER_REPORTS.get(name) or abort(404)
+    scope, _problems = funder.scope_from_args(request.args)
+    report = make(scope)
+    period = "-".join(str(day) for day in (scope.since, scope.until) if day)
+    filename = "-".join(part for part in ("funder", name, str(scope.program_id or ""), period) if part)
+    return exports.download(fmt, [_(h) for h in report.header], report.rows, filename, report.money_columns)
+
+
 @bp.route("/reports/<name>.<any(csv, xlsx):fmt>")
 @admin_required
 def audit_report_export(name, fmt):
@@ -178,4 +205,4 @@ def audit_report_export(name, fmt):
 
     make = reports.REPORTS.get(name) or abort(404)
     report = make()
-    return exports.download(fmt, [_(h) for h in report.header], report.rows, f"report-{name}")
+    return exports.download(fmt, [_(h) for h in report.header], report.rows, f"report-{name}", report.money_columns)

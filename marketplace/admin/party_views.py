@@ -11,6 +11,7 @@ from marketplace.auth.services import get_organisation
 from marketplace.catalog.uploads import Upload
 from marketplace.errors import DomainError
 from marketplace.forms import attempt
+from marketplace.inputs import parse_int
 from marketplace.pagination import paginate
 from marketplace.parties import details, exceptions, services as parties
 from marketplace.parties.forms import AffiliationForm, DetailsForm, EndAffiliationForm, ExceptionForm
@@ -48,8 +49,9 @@ def uploaded(storage):
 @operator_required
 def party_new():
     form = AffiliationForm()
-    if request.method == "GET" and request.args.get("org", "").isdigit():
-        form.organisation_a.data = found_or_404(get_organisation, int(request.args["org"])).credit_code
+    org_id = parse_int(request.args.get("org"), 1)
+    if request.method == "GET" and org_id:
+        form.organisation_a.data = found_or_404(get_organisation, org_id).credit_code
     if form.validate_on_submit():
         created, ok = attempt(form, lambda: parties.record_between(
             current_user, form.organisation_a.data, form.organisation_b.data, form.kind.data, form.reason.data,

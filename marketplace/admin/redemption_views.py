@@ -10,6 +10,7 @@ from marketplace.auth.decorators import admin_required, operator_required
 from marketplace.auth.forms import ConfirmForm
 from marketplace.extensions import db
 from marketplace.forms import attempt
+from marketplace.inputs import form_ints
 from marketplace.pagination import paginate
 from marketplace.redemption import services, settlement
 from marketplace.redemption.forms import BatchForm, PaidForm, ReviewForm
@@ -66,7 +67,7 @@ def settlements():
 @operator_required
 def settlements_create():
     form = BatchForm()
-    ids = [int(v) for v in request.form.getlist("request") if v.isdigit()]
+    ids = form_ints("request")
     if form.validate_on_submit():
         batch, ok = attempt(form, lambda: settlement.create_batch(current_user, ids, form.note.data))
         if ok:

@@ -9,8 +9,9 @@ from sqlalchemy import or_, select
 from marketplace.audit.queries import like, parse_day
 from marketplace.database import utcnow
 from marketplace.extensions import db
+from marketplace.inputs import parse_int
 from marketplace.ledger.models import Account, Transfer, TransferKind
-from marketplace.money import parse_yuan
+from marketplace.money import parse_yuan, yuan as in_yuan
 from marketplace.vouchers.rules import SHANGHAI, end_of_day
 
 PAGE_SIZE = 50
@@ -47,7 +48,7 @@ def fen_text(fen):
 
 
 def positive_int(text):
-    return int(text) if text and text.isdigit() and len(text) < 12 else None
+    return parse_int(text, 1)
 
 
 def yuan(text, problems):
@@ -122,8 +123,8 @@ def conditions(f):
 def order_id_of(text):
     from marketplace.orders.models import Order
 
-    if text.isdigit() and len(text) < 12:
-        return int(text)
+    if parse_int(text, 1) is not None:
+        return parse_int(text, 1)
     return db.session.scalar(select(Order.id).where(Order.number == text)) or -1
 
 
@@ -161,7 +162,7 @@ EXPORT_HEADER = ("transfer_id", "created_at (Asia/Shanghai)", "ledger", "kind", 
 def export_rows(rows):
     for r in rows:
         yield (r.id, r.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"), r.ledger, r.kind,
-               r.debit_code, r.credit_code, r.amount, fen_text(r.amount), r.pending, r.pending_id or "",
+               r.debit_code, r.credit_code, r.amount, in_yuan(r.amount), r.pending, r.pending_id or "",
                r.order_id or "", r.settlement_id or "", r.actor_id or "", r.memo)
 
 

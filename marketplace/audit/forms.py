@@ -1,12 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import InputRequired
 
-from marketplace.forms import length, required, strip
+from marketplace.forms import Form, length, required, strip
 
 
-class DismissForm(FlaskForm):
+class DismissForm(Form):
     rule = HiddenField(validators=[InputRequired()])
     key = HiddenField(validators=[InputRequired()])
     reason = TextAreaField(_l("Why this is not a problem"), filters=[strip], validators=[required(), length(2000)])

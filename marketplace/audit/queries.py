@@ -7,6 +7,7 @@ from sqlalchemy import String, cast, or_, select
 
 from marketplace.audit.models import AuditEntry
 from marketplace.auth.models import User
+from marketplace.inputs import parse_date
 from marketplace.vouchers.rules import SHANGHAI, end_of_day
 
 
@@ -22,10 +23,8 @@ class AuditFilter:
 
 
 def parse_day(text):
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
+    """A filter's day, or None when blank or outside 2000–2099 (so no bound is applied)."""
+    return parse_date(text)
 
 
 def filter_from_args(args):

@@ -1,17 +1,16 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, Regexp, ValidationError
 
 from marketplace.auth import credit_code
 from marketplace.auth.services import password_problem
-from marketplace.forms import length, required, strip, upper
+from marketplace.forms import Form, length, required, strip, upper
 
 PHONE = Regexp(r"^[0-9+\-() ]{7,30}$", message=_l("Enter a phone number of 7 to 30 digits (+, -, spaces allowed)."))
 
 
-class OrganisationFields(FlaskForm):
+class OrganisationFields(Form):
     legal_name = StringField(_l("Legal name of the organisation"), filters=[strip],
                              validators=[required(), length(100, 2)])
     credit_code = StringField(_l("Unified social credit code"), filters=[strip, upper],
@@ -53,21 +52,21 @@ class ResubmitForm(OrganisationFields):
     contact_name = StringField(_l("Contact person"), filters=[strip], validators=[required(), length(50)])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), filters=[strip], validators=[required(), length(254)])
     password = PasswordField(_l("Password"), validators=[required(), length(128)])
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     reason = TextAreaField(_l("Reason for rejection"), filters=[strip],
                            validators=[required(), length(1000)],
                            description=_l("The applicant sees this text and can correct the registration."))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """An empty form: its CSRF token protects one-click actions such as approve or log out."""
 
 
-class AttributesForm(FlaskForm):
+class AttributesForm(Form):
     is_high_tech = BooleanField(_l("National high-tech enterprise (国家高新技术企业)"))
     is_sme = BooleanField(_l("Technology-based SME (科技型中小企业)"))

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, FieldList, FormField, IntegerField, SelectField, StringField, \
     TextAreaField
@@ -7,10 +6,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, NumberRange, Optional, ValidationError
 
 from marketplace.catalog.models import QUALIFICATION_KINDS
-from marketplace.forms import MultiCheckboxField, YuanField, length, required, strip
+from marketplace.forms import Form, MultiCheckboxField, YuanField, length, required, strip
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     description = TextAreaField(_l("About your organisation"), filters=[strip],
                                 validators=[required(), length(5000, 20)],
                                 description=_l("What you do, for whom, your team and equipment. Shown on your public page."))
@@ -21,7 +20,7 @@ class ProfileForm(FlaskForm):
                                     validators=[required()])
 
 
-class QualificationForm(FlaskForm):
+class QualificationForm(Form):
     kind = SelectField(_l("Type"), choices=[SelectChoice(key, _l(label)) for key, label in QUALIFICATION_KINDS.items()],
                        validators=[required()])
     number = StringField(_l("Certificate number"), filters=[strip], validators=[required(), length(80)])
@@ -32,7 +31,7 @@ class QualificationForm(FlaskForm):
                      description=_l("PDF, JPEG, PNG or WebP, at most 10 MB."))
 
 
-class PackageForm(FlaskForm):
+class PackageForm(Form):
     class Meta:
         csrf = False
 
@@ -45,7 +44,7 @@ class PackageForm(FlaskForm):
         return not (self.name.data or getattr(self.price, "raw", "") or self.includes.data or self.delivery_days.data)
 
 
-class ListingForm(FlaskForm):
+class ListingForm(Form):
     title = StringField(_l("Title"), filters=[strip], validators=[required(), length(120)])
     category = SelectField(_l("Category"), choices=[], validators=[required()])
     summary = StringField(_l("Summary"), filters=[strip], validators=[length(300)],
@@ -72,17 +71,17 @@ class ListingForm(FlaskForm):
             raise ValidationError(_l("Add at least one package with a price, or choose price on request."))
 
 
-class ImageForm(FlaskForm):
+class ImageForm(Form):
     image = FileField(_l("Add an image"), validators=[FileRequired(_l("Choose a file to upload."))],
                       description=_l("JPEG, PNG or WebP, at most 5 MB; up to six images."))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a file to upload."))],
                      description=_l("Columns: external_id,provider,category,title,description,price_yuan,voucher_eligible,tags. UTF-8 or GBK."))
     skip_invalid = BooleanField(_l("Import the valid rows even if some rows are invalid"))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), filters=[strip], validators=[required(), length(1000)],
                            description=_l("The provider sees this text."))

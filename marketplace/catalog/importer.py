@@ -7,9 +7,7 @@ row imports nothing unless `skip_invalid`. Providers named but missing are creat
 Idempotent on (provider, external_id): a changed row adds a new approved revision, an unchanged
 one is left alone. Rows are written in bulk batches inside the caller's single transaction.
 """
-import csv
 import hashlib
-import io
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select, update
@@ -24,6 +22,7 @@ from marketplace.database import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.i18n import N_
+from marketplace.inputs import csv_rows
 from marketplace.money import parse_yuan
 
 HEADER = ["external_id", "provider", "category", "title", "description", "price_yuan", "voucher_eligible", "tags"]
@@ -93,8 +92,8 @@ def decode(raw: bytes):
 
 def read_rows(text, report):
     """Yield (line number, values) of data rows; header problems are reported as line 1."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+    reader = csv_rows(text, ImportRefused)
+    header = next(reader, (1, None))[1]
     if header is None:
         report.errors.append(RowError(1, N_("The file is empty.")))
         return
@@ -103,9 +102,9 @@ def read_rows(text, report):
         report.errors.append(RowError(1, N_("The first line must be the header %(header)s; found %(found)s."),
                                       {"header": ",".join(HEADER), "found": ",".join(header)[:200]}))
         return
-    for values in reader:
+    for line, values in reader:
         if any(value.strip() for value in values):
-            yield reader.line_num, values
+            yield line, values
 
 
 def parse_flag(text):

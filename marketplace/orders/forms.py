@@ -1,49 +1,48 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, IntegerField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from marketplace.forms import YuanField, length, required, strip
+from marketplace.forms import Form, YuanField, length, required, strip
 
 
-class PlaceOrderForm(FlaskForm):
+class PlaceOrderForm(Form):
     listing_id = HiddenField(validators=[InputRequired()])
     package_id = HiddenField(validators=[InputRequired()])
     # One per rendered checkout page: a double-clicked confirm finds the order it already placed.
     request_key = HiddenField(validators=[InputRequired()])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), filters=[strip], validators=[required(), length(2000)])
 
 
-class OptionalReasonForm(FlaskForm):
+class OptionalReasonForm(Form):
     reason = TextAreaField(_l("Reason (optional)"), filters=[strip], validators=[length(2000)])
 
 
-class DeliverForm(FlaskForm):
+class DeliverForm(Form):
     report = FileField(_l("Delivery report (PDF or image)"))
     note = TextAreaField(_l("Note to the buyer"), filters=[strip], validators=[length(2000)])
 
 
-class MessageForm(FlaskForm):
+class MessageForm(Form):
     body = TextAreaField(_l("Message"), filters=[strip], validators=[length(4000)])
     attachment = FileField(_l("Attachment (PDF or image, optional)"))
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     rating = RadioField(_l("Rating"), coerce=int, validators=[InputRequired(message=_l("Choose 1 to 5 stars."))],
                         choices=[SelectChoice(n, "★" * n) for n in range(5, 0, -1)])
     body = TextAreaField(_l("Your review"), filters=[strip], validators=[length(4000)])
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(Form):
     reply = TextAreaField(_l("Your reply"), filters=[strip], validators=[required(), length(4000)])
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(Form):
     outcome = RadioField(_l("Decision"), validators=[InputRequired()],
                          choices=[SelectChoice("post", _l("Pay the provider (post the voucher share)")),
                                   SelectChoice("refund", _l("Refund the buyer (release the vouchers, refund the cash)"))])
@@ -52,21 +51,21 @@ class ResolveForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), filters=[strip], validators=[required(), length(2000)])
 
 
-class QuoteRequestForm(FlaskForm):
+class QuoteRequestForm(Form):
     request = TextAreaField(_l("What do you need?"), filters=[strip], validators=[required(), length(2000)])
 
 
-class QuoteForm(FlaskForm):
+class QuoteForm(Form):
     price = YuanField(_l("Price (yuan)"), validators=[InputRequired(message=_l("This field is required."))])
     delivery_days = IntegerField(_l("Delivery time (days)"), validators=[Optional(), NumberRange(1, 3650)])
     note = TextAreaField(_l("Note"), filters=[strip], validators=[length(2000)])
 
 
-class AcceptQuoteForm(FlaskForm):
+class AcceptQuoteForm(Form):
     request_key = HiddenField(validators=[InputRequired()])
 
 
-class ClawbackForm(FlaskForm):
+class ClawbackForm(Form):
     reason = TextAreaField(_l("Reason"), filters=[strip], validators=[required(), length(2000)])
     cash_refund = YuanField(_l("Also refund the buyer's cash (yuan, optional)"), validators=[Optional()],
                             description=_l("Taken from the provider's payable; if its cash was already paid out, "

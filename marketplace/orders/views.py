@@ -10,6 +10,7 @@ from marketplace.catalog import uploads
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import attempt
+from marketplace.inputs import arg_int, parse_int
 from marketplace.orders import services
 from marketplace.orders.forms import (ClawbackForm, DeliverForm, MessageForm, OptionalReasonForm, PlaceOrderForm,
                                       ReasonForm, ReplyForm, ResolveForm, ReviewForm)
@@ -20,10 +21,8 @@ bp = Blueprint("orders", __name__, url_prefix="/orders")
 
 
 def int_arg(name):
-    value = request.values.get(name, "")
-    if not value.isdigit():
-        abort(404)
-    return int(value)
+    """An id from the query or form: ASCII digits within the id range, else 404."""
+    return arg_int(name, minimum=1)
 
 
 @bp.route("/new")
@@ -40,9 +39,10 @@ def new():
 @login_required
 def place():
     form = PlaceOrderForm()
-    if not form.validate_on_submit() or not (form.listing_id.data.isdigit() and form.package_id.data.isdigit()):
+    listing_id, package_id = parse_int(form.listing_id.data, 1), parse_int(form.package_id.data, 1)
+    if not form.validate_on_submit() or listing_id is None or package_id is None:
         abort(400)
-    work = lambda: services.place_order(current_user, services.offer_for(int(form.listing_id.data), int(form.package_id.data)),
+    work = lambda: services.place_order(current_user, services.offer_for(listing_id, package_id),
                                         form.request_key.data[:64])
     order, ok = attempt(form, work)
     if not ok:

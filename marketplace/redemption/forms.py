@@ -1,9 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField, TextAreaField
 
-from marketplace.forms import length, required, strip
+from marketplace.forms import Form, length, required, strip
 
 
 class EvidenceFields:
@@ -15,19 +14,19 @@ class EvidenceFields:
     note = TextAreaField(_l("Note to the reviewers (optional)"), filters=[strip], validators=[length(2000)])
 
 
-class RequestForm(EvidenceFields, FlaskForm):
+class RequestForm(EvidenceFields, Form):
     pass
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     reason = TextAreaField(_l("Reason (required to return or reject)"), filters=[strip], validators=[length(2000)])
 
 
-class BatchForm(FlaskForm):
+class BatchForm(Form):
     note = TextAreaField(_l("Note (optional)"), filters=[strip], validators=[length(2000)])
 
 
-class PaidForm(FlaskForm):
+class PaidForm(Form):
     reference = StringField(_l("Bank reference"), filters=[strip], validators=[required(), length(60)],
                             description=_l("The reference on the bank's payment advice. Entering it twice pays nothing twice."))
 

@@ -16,6 +16,7 @@ from marketplace.ledger.models import AccountKind
 from marketplace.orders import lifecycle
 from marketplace.redemption import errors
 from marketplace.orders.models import OrderStatus, OrderVoucher
+from marketplace.money import yuan
 from marketplace.redemption.models import (BATCH_LABELS, BatchStatus as B, RedemptionItem, RedemptionRequest,
                                            RequestStatus as R, SettlementBatch)
 from marketplace.vouchers.models import Voucher
@@ -76,7 +77,7 @@ def export_rows(batch):
         for item in request.items:
             yield (batch.id, request.number, request.provider.legal_name, request.provider.credit_code,
                    request.program.code, item.order.number, item.invoice_display,
-                   f"{item.amount_fen // 100}.{item.amount_fen % 100:02d}", item.amount_fen)
+                   yuan(item.amount_fen), item.amount_fen)
 
 
 def mark_exported(batch, actor):

@@ -11,6 +11,7 @@ from marketplace.extensions import db
 from marketplace.forms import attempt
 from marketplace.errors import DomainError
 from marketplace.money import parse_yuan
+from marketplace.inputs import form_ints
 from marketplace.redemption import services
 from marketplace.redemption.invoices import FORMAT_HELP
 from marketplace.redemption.forms import EVIDENCE_SLOTS, RequestForm
@@ -42,7 +43,7 @@ def evidence_from(form):
 
 
 def ticked_orders():
-    return [int(v) for v in request.form.getlist("order") if v.isascii() and v.isdigit()]
+    return form_ints("order")
 
 
 def claims_from_form(form, order_ids):

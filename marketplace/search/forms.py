@@ -1,10 +1,10 @@
 """Search parameters (shared by the results page and the JSON API) and the synonym form."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 
 from marketplace.errors import DomainError
-from marketplace.forms import length, required, strip
+from marketplace.forms import Form, length, required, strip
+from marketplace.inputs import parse_int
 from marketplace.money import parse_yuan
 from marketplace.search.backend import SORTS, SearchRequest
 
@@ -26,9 +26,10 @@ def integer(args, name, default, maximum):
     raw = args.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    number = parse_int(raw, 1, maximum)
+    if number is None:
         raise BadParameter(name, f"{name} must be a whole number from 1 to {maximum}")
-    return int(raw)
+    return number
 
 
 def flag(args, name):
@@ -85,7 +86,7 @@ def lenient_params(args, categories, default_per_page=20):
             dropped.append(error.name)
 
 
-class SynonymForm(FlaskForm):
+class SynonymForm(Form):
     terms = StringField(_l("Equivalent terms"), filters=[strip], validators=[required(), length(300)],
                         description=_l("Separate the terms with commas, e.g. 检测, 测试, 检验. A search for "
                                        "any of them also finds the others."))

@@ -2,9 +2,7 @@
 
 An upload is identified by the SHA-256 of its bytes, so the same file for the same program is
 one batch however often it is uploaded, and each row's issue key makes issuing it idempotent."""
-import csv
 import hashlib
-import io
 from collections import defaultdict
 
 from sqlalchemy import func, insert, select
@@ -17,6 +15,7 @@ from marketplace.database import utcnow
 from marketplace.errors import InvalidState, ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import N_
+from marketplace.inputs import csv_rows
 from marketplace.money import parse_yuan
 from marketplace.vouchers.applications import holding
 from marketplace.vouchers.errors import BadUpload
@@ -45,16 +44,16 @@ def decode(raw):
 def read_rows(raw):
     """(encoding, [(line, credit_code, amount text, memo)]). Raises BadUpload with what to fix."""
     text, encoding = decode(raw)
-    reader = csv.reader(io.StringIO(text))
-    header = [cell.strip().lower() for cell in next(reader, [])]
+    reader = csv_rows(text, BadUpload)
+    header = [cell.strip().lower() for cell in next(reader, (1, []))[1]]
     if header[:3] != list(COLUMNS):
         raise BadUpload(N_("The first line must be the header credit_code,amount_yuan,memo."))
     rows = []
-    for cells in reader:
+    for line, cells in reader:
         if not any(cell.strip() for cell in cells):
             continue
         cells = (cells + ["", "", ""])[:3]
-        rows.append((reader.line_num, credit_codes.normalise(cells[0]), cells[1].strip(), cells[2].strip()[:200]))
+        rows.append((line, credit_codes.normalise(cells[0]), cells[1].strip(), cells[2].strip()[:200]))
         if len(rows) > MAX_ROWS:
             raise BadUpload(N_("The file has more than 100,000 rows; split it into smaller files."))
     if not rows:

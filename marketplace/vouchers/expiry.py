@@ -1,7 +1,7 @@
 """Expiry after use_by, revocation by an admin, and the reminders before expiry."""
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marketplace import ledger
 from marketplace.audit.services import record
@@ -21,18 +21,26 @@ REMINDER_DAYS = (30, 7)
 
 
 def lapse(voucher, kind, actor=None, memo=""):
-    """Move the voucher's available balance to the program's lapsed account. The key names the
-    account's totals, so a second run over the same state writes nothing; holds are untouched."""
+    """Move the voucher's available balance to the program's lapsed account; holds are untouched."""
     account = voucher.account
     db.session.refresh(account)
+    lapsed = ledger.find_account(db.session, program_account_code(voucher.program.code, ledger.AccountKind.LAPSED))
+    request = lapse_request(voucher, account, lapsed.id, kind, actor, memo)
+    if request is None:
+        return 0
+    ledger.batch(db.session, [request])
+    return request.amount
+
+
+def lapse_request(voucher, account, lapsed_id, kind, actor=None, memo=""):
+    """The transfer lapsing what is left on `voucher` (None when nothing is). The key names the
+    account's totals, so a second run over the same state writes nothing."""
     amount = ledger.spendable(account)
     if amount <= 0:
-        return 0
-    lapsed = ledger.find_account(db.session, program_account_code(voucher.program.code, ledger.AccountKind.LAPSED))
+        return None
     key = f"{kind}:{voucher.id}:{account.credits_posted}:{account.debits_posted}:{account.debits_pending}"
-    ledger.transfer(db.session, account.id, lapsed.id, amount, kind=kind, key=key, voucher_id=voucher.id,
-                    actor_id=getattr(actor, "id", None), memo=memo[:200])
-    return amount
+    return ledger.TransferRequest(account.id, lapsed_id, amount, kind, key, voucher_id=voucher.id,
+                                  actor_id=getattr(actor, "id", None), memo=memo[:200])
 
 
 def is_dead(voucher, now=None):
@@ -79,6 +87,23 @@ def expire_vouchers(now=None, program_id=None):
     number of times; returns (vouchers touched, fen lapsed)."""
     amounts = [expire_voucher(voucher_id, now) for voucher_id in vouchers_to_expire(now, program_id)]
     return sum(1 for amount in amounts if amount > 0), sum(amounts)
+
+
+def expire_all_at_once(program, now=None):
+    """Lapse every voucher of `program` in one ledger batch — the year-end close, when nothing can
+    spend any more and a program may have tens of thousands of vouchers. Returns fen lapsed."""
+    lapsed = ledger.find_account(db.session, program_account_code(program.code, ledger.AccountKind.LAPSED))
+    rows = db.session.execute(
+        select(Voucher, ledger.Account).join(ledger.Account, ledger.Account.id == Voucher.account_id)
+        .where(Voucher.program_id == program.id, Voucher.revoked_at.is_(None)).order_by(Voucher.id)).all()
+    requests = [request for voucher, account in rows
+                if (request := lapse_request(voucher, account, lapsed.id, ledger.TransferKind.LAPSE,
+                                             memo=f"{voucher.number} expired")) is not None]
+    if requests:
+        ledger.batch(db.session, requests)
+    db.session.execute(update(Voucher).where(Voucher.program_id == program.id, Voucher.revoked_at.is_(None),
+                                             Voucher.lapsed_at.is_(None)).values(lapsed_at=now or utcnow()))
+    return sum(request.amount for request in requests)
 
 
 def expire_program(program_id, actor, now=None):

@@ -1,14 +1,13 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DateField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, Regexp, ValidationError
 
 from marketplace.catalog.taxonomy import CATEGORY_LABELS
-from marketplace.forms import MultiCheckboxField, PercentField, YuanField, length, required, strip, upper
+from marketplace.forms import Form, MultiCheckboxField, PercentField, YuanField, length, required, strip, upper
 from marketplace.vouchers.models import CLAWBACK_TARGETS, ENTERPRISE_FLAGS, EVIDENCE_CHECKLIST, ISSUANCE_MODES
 from marketplace.vouchers.programs import ProgramData
 
@@ -30,7 +29,7 @@ def date_field(label):
                         format="%Y-%m-%d")
 
 
-class ProgramForm(FlaskForm):
+class ProgramForm(Form):
     code = StringField(_l("Program code"), filters=[strip, upper],
                        validators=[required(), Regexp(r"^[A-Z0-9]{2,12}$", message=_l("2 to 12 capital letters or digits, e.g. HJ2026."))],
                        description=_l("Starts every voucher number, e.g. HJ2026-000123-K."))
@@ -112,7 +111,7 @@ def parse_category_ratios(text):
     return ratios
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(Form):
     amount = YuanField(_l("Amount (yuan)"), validators=[InputRequired(message=_l("This field is required."))])
     purpose = TextAreaField(_l("What will you use the vouchers for?"), filters=[strip],
                             validators=[required(), length(2000)],
@@ -123,38 +122,38 @@ class ApplicationForm(FlaskForm):
             raise ValidationError(_l("The amount must be greater than zero."))
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(Form):
     amount = YuanField(_l("Amount to issue (yuan)"), validators=[InputRequired(message=_l("This field is required."))])
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     reason = TextAreaField(_l("Reason for revoking"), filters=[strip], validators=[required(), length(1000)])
     confirm = BooleanField(_l("I understand the remaining balance lapses and this cannot be undone."),
                            validators=[InputRequired(message=_l("Tick the box to confirm."))])
 
 
-class BatchUploadForm(FlaskForm):
+class BatchUploadForm(Form):
     file = FileField(_l("CSV file"), validators=[FileRequired(message=_l("Choose a CSV file.")),
                                                  FileAllowed(["csv", "txt"], _l("Upload a .csv file."))],
                      description=_l("Columns: credit_code,amount_yuan,memo — UTF-8 or GBK (as Excel saves it)."))
 
 
-class ExtendForm(FlaskForm):
+class ExtendForm(Form):
     use_by = IsoDateField(_l("New use-by date (optional)"), validators=[Optional()], format="%Y-%m-%d")
     redeem_by = IsoDateField(_l("New redeem-by date (optional)"), validators=[Optional()], format="%Y-%m-%d")
     reason = TextAreaField(_l("Reason"), filters=[strip], validators=[required(), length(2000)])
 
 
-class BudgetForm(FlaskForm):
+class BudgetForm(Form):
     budget = YuanField(_l("New budget (yuan)"), validators=[InputRequired(message=_l("This field is required."))])
     reason = TextAreaField(_l("Reason"), filters=[strip], validators=[required(), length(2000)])
 
 
-class CloneForm(FlaskForm):
+class CloneForm(Form):
     code = StringField(_l("Program code"), filters=[strip, upper],
                        validators=[required(), Regexp(r"^[A-Z0-9]{2,12}$", message=_l("2 to 12 capital letters or digits, e.g. HJ2026."))])
     name = StringField(_l("Program name"), filters=[strip], validators=[required(), length(100)])
 
 
-class PauseForm(FlaskForm):
+class PauseForm(Form):
     reason = TextAreaField(_l("Reason (optional)"), filters=[strip], validators=[length(2000)])

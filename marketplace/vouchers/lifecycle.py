@@ -162,14 +162,14 @@ def close_year(program_id, actor, now=None):
     """Settle, return, freeze and keep the final account. Raises PermissionDenied, InvalidState
     (before redeem_by has passed, already final, requests or batches still open)."""
     from marketplace.orders.expiry import lapse_overdue_holds, locked
-    from marketplace.vouchers.expiry import expire_vouchers
+    from marketplace.vouchers.expiry import expire_all_at_once
 
     require_operator(actor)
     program, now = get_program(program_id), now or utcnow()
     check_closable(program, now)
     for order_id in orders_holding(program):
         lapse_overdue_holds(locked(order_id), now)
-    expire_vouchers(now, program.id)
+    expire_all_at_once(program, now)
     lapse_unclaimed(program, actor)
     return_to_funder(program, actor)
     program.final_account = final_account(program)
@@ -209,15 +209,17 @@ def orders_holding(program):
 
 
 def lapse_unclaimed(program, actor):
-    """Receivables no provider claimed by redeem_by lapse to the program."""
+    """Receivables no provider claimed by redeem_by lapse to the program, in one ledger batch."""
     lapsed = program_account_code(program.code, ledger.AccountKind.LAPSED)
-    for account in db.session.scalars(select(ledger.Account).where(
-            ledger.Account.program_id == program.id, ledger.Account.kind == ledger.AccountKind.PROVIDER_RECEIVABLE)):
-        left = ledger.spendable(account)
-        if left > 0:
-            ledger.transfer(db.session, account.id, lapsed, left, kind=ledger.TransferKind.LAPSE,
-                            key=f"year-end:{program.id}:lapse:{account.id}", actor_id=actor.id,
-                            memo=f"{program.code} unclaimed at year end")
+    requests = [ledger.TransferRequest(account.id, lapsed, ledger.spendable(account), ledger.TransferKind.LAPSE,
+                                       f"year-end:{program.id}:lapse:{account.id}", actor_id=actor.id,
+                                       memo=f"{program.code} unclaimed at year end")
+                for account in db.session.scalars(select(ledger.Account).where(
+                    ledger.Account.program_id == program.id,
+                    ledger.Account.kind == ledger.AccountKind.PROVIDER_RECEIVABLE))
+                if ledger.spendable(account) > 0]
+    if requests:
+        ledger.batch(db.session, requests)
 
 
 def return_to_funder(program, actor):

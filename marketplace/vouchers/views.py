@@ -9,6 +9,7 @@ from marketplace.database import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import apply_domain_error
+from marketplace.inputs import arg_int
 from marketplace.ledger import run_in_transaction
 from marketplace.pagination import paginate
 from marketplace.vouchers import services
@@ -32,10 +33,7 @@ def wallet():
 @role_required("enterprise", "admin")
 def voucher(number):
     item = services.voucher_for(current_user, number)
-    after = request.args.get("after", "0")
-    if not after.isdigit():
-        abort(404)
-    page = services.statement(item, after_id=int(after))
+    page = services.statement(item, after_id=arg_int("after", default=0))
     row = services.wallet_row(item, services.local_date(utcnow()))
     return render_template("vouchers/statement.html", row=row, page=page, status_labels=STATUS_LABELS)
 

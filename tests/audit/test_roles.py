@@ -62,7 +62,8 @@ def test_an_operator_is_not_refused_by_the_role_gate(app, client, auth, admin):
 def test_an_auditor_reads_the_console(client, auth, auditor):
     auth.login(auditor)
     for url in ("/admin/", "/admin/audit", "/admin/redemptions", "/admin/settlements", "/admin/programs",
-                "/admin/ledger", "/admin/integrity", "/admin/integrity/checkpoint.json", "/admin/parties/",
+                "/admin/ledger", "/admin/integrity", "/admin/integrity/checkpoint.json", "/admin/reports",
+                "/admin/reports/funder", "/admin/reports/funder/category-city.csv", "/admin/parties/",
                 "/admin/parties/exceptions"):
         assert client.get(url).status_code == 200, url
 

@@ -89,17 +89,6 @@ def test_orders_not_started_are_cancelled_and_refunded_when_redeem_by_passes(fun
     assert_reconciled(program)
 
 
-@pytest.fixture
-def clock():
-    """clock(instant): the app's time is `instant` until the test ends (the simulation's seam)."""
-    from marketplace.database import SimulatedClock
-
-    def set_to(instant):
-        SimulatedClock.now = instant
-    yield set_to
-    SimulatedClock.now = None
-
-
 def test_completing_after_redeem_by_applies_the_rule_before_the_worker_does(in_progress, funded_buyer, seller, clock):
     buyer, program, _voucher = funded_buyer
     services.deliver(in_progress, seller, "", report(seller))
