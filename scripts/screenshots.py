@@ -8,6 +8,7 @@ as each role and saves PNGs (OUT_DIR defaults to ./screenshots, which git ignore
 import sys
 import tempfile
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -150,7 +151,8 @@ def redemption_demo(app):
             report = uploads.store_document(seller.organisation, uploads.Upload("验收报告.pdf", pdf), "order")
             orders.deliver(order, seller, "报告见附件", report)
             orders.complete(order, buyer)
-            request = redemption.submit(seller, order.program_id, [redemption.Claim(order.id, "FP-35020001")],
+            claim = redemption.claim_for(order, order.program_id, order.id, date.today().year)
+            request = redemption.submit(seller, order.program_id, [claim],
                                         [redemption.Evidence("contract", uploads.Upload("技术服务合同.pdf", pdf))])
             db.session.commit()
             return seller.email, str(request.id)

@@ -15,7 +15,7 @@ from marketplace.vouchers import lifecycle, services as vouchers
 from marketplace.vouchers.errors import ProgramPaused
 from marketplace.vouchers.rules import SHANGHAI
 from tests.orders.conftest import package_of
-from tests.redemption.conftest import evidence
+from tests.redemption.conftest import claim, evidence
 from tests.vouchers.fixtures import assert_reconciled
 
 
@@ -107,7 +107,7 @@ def test_year_end_close_waits_for_requests_in_review(complete_order, seller, pro
     from marketplace.redemption import services as redemption
 
     order = complete_order()
-    redemption.submit(seller, program.id, [redemption.Claim(order.id, "INV00000001")], [evidence()])
+    redemption.submit(seller, program.id, [claim(order, program)], [evidence()])
     db.session.commit()
     clock(after(program.redeem_by))
     with pytest.raises(InvalidState) as refused:
