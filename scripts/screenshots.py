@@ -68,6 +68,8 @@ PAGES = [
     ("admin@demo.torch.cn", "redemption-admin-request", "/admin/redemptions/{redemption}"),
     ("admin@demo.torch.cn", "redemption-admin-batches", "/admin/settlements"),
     ("admin@demo.torch.cn", "audit-log", "/admin/audit"),
+    ("admin@demo.torch.cn", "funder-reports", "/admin/reports/funder?program=2"),
+    ("admin@demo.torch.cn", "final-account", "/admin/programs/2#final-account"),
     ("admin@demo.torch.cn", "audit-ledger", "/admin/ledger"),
     ("admin@demo.torch.cn", "audit-transfer", "/admin/ledger/transfers/3"),
     ("admin@demo.torch.cn", "audit-account", "/admin/ledger/accounts/2"),

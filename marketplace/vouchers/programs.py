@@ -94,6 +94,15 @@ def create_program(data: ProgramData, actor):
     return program
 
 
+FROZEN = N_("This program is closed for the year (决算): it can no longer change.")
+
+
+def refuse_if_final(program):
+    """A program closed for the year is read-only: its final account must stay what the ledger says."""
+    if program.status == ProgramStatus.FINAL:
+        raise InvalidState(FROZEN)
+
+
 def issuance_started(program):
     return db.session.scalar(select(func.count()).select_from(Voucher).where(Voucher.program_id == program.id)) > 0
 
@@ -103,6 +112,7 @@ def update_program(program_id, data: ProgramData, actor):
     Raises PermissionDenied, ProgramNotFound, ValidationFailed, ProgramLocked."""
     require_operator(actor)
     program = get_program(program_id)
+    refuse_if_final(program)
     if data.problem():
         raise data.problem()
     before = snapshot(program)

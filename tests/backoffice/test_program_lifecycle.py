@@ -138,3 +138,20 @@ def test_the_program_page_closes_the_year_and_shows_the_final_account(funded_buy
     assert 'data-testid="final-account"' in page and "决算" in page
     export = client.get(f"/admin/programs/{program.id}/final-account.csv")
     assert export.status_code == 200 and "返还" in export.data.decode("utf-8-sig")
+    assert "/edit" not in page and "Revoke" not in page and "撤销…" not in page  # frozen: nothing offered
+
+
+def test_a_program_closed_for_the_year_is_read_only(funded_buyer, admin, clock):
+    from marketplace.vouchers import programs
+    from marketplace.vouchers.expiry import revoke
+
+    program, voucher = funded_buyer[1], funded_buyer[2]
+    clock(after(program.redeem_by))
+    lifecycle.close_year(program.id, admin)
+    db.session.commit()
+    fields = {name: getattr(program, name) for name in programs.ProgramData.__dataclass_fields__}
+    data = programs.ProgramData(**{**fields, "description": "改写决算后的项目"})
+    with pytest.raises(InvalidState):
+        programs.update_program(program.id, data, admin)
+    with pytest.raises(InvalidState):
+        revoke(voucher.id, admin, "决算后撤销")
