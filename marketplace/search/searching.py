@@ -15,9 +15,9 @@ from marketplace.search.engine import IndexArrays, Match, and_maybe, evaluate, r
 from marketplace.search.highlight import highlights
 
 TEXT_FIELDS = ("title", "tags", "summary", "description")
-RESCORE_WINDOW = 200
+RESCORE_WINDOW = 200  # the top documents by the pass's score that the bonuses re-rank
 FILL = 30  # a strict pass finding fewer listings than this is followed by related ones
-TIER = 1e6  # added to strict scores when related listings fill below them: above any bonus  # the top documents by the pass's score that the bonuses re-rank
+TIER = 1e6  # added to strict scores when related listings fill below them: above any bonus
 
 
 # -- the passes ----------------------------------------------------------------------------------
