@@ -41,10 +41,11 @@ def register_extensions(app):
 def register_input_boundary(app):
     """Before any blueprint: hostile characters and out-of-range ids never reach a view; auditors
     never write; every response carries the security headers."""
-    from marketplace import inputs, security
+    from marketplace import inputs, limits, security
 
     inputs.register(app)
     security.register(app)
+    limits.register(app)
 
 
 # Each feature's blueprint (`views.bp`) and the modules that add routes to it.

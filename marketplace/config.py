@@ -11,6 +11,7 @@ ENV_VARS = (
     "DATABASE_URL", "SECRET_KEY", "SEARCH_INDEX_DIR", "UPLOAD_DIR", "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_PUBLISHABLE_KEY", "MAIL_SERVER", "MAIL_PORT", "REDIS_URL",
     "AUDIT_CHECKPOINT_KEY", "SEARCH_WARM_MIN_DOCS", "SEARCH_REPLICA", "FOUR_EYES", "PAYOUT_HOLD_DAYS",
+    "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS",
     "TRUSTED_PROXY_HOPS", "LOG_FORMAT", "LOG_LEVEL", "METRICS_ENABLED", "METRICS_TOKEN", "LEDGER_CHECKPOINT_FILE",
 )
 
@@ -46,6 +47,8 @@ def defaults(instance_path):
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
+        "SESSION_IDLE_MINUTES": 60,  # a session unused this long is logged out
+        "SESSION_MAX_HOURS": 12,  # and any session after this long, used or not
         "WTF_CSRF_TIME_LIMIT": None,
         "PER_PAGE": 20,
         "ORDER_PAY_DAYS": 2,  # unpaid orders are cancelled after this
@@ -90,6 +93,8 @@ def load_config(instance_path, overrides=None):
     config["MAIL_PORT"] = int(config["MAIL_PORT"])
     config["FOUR_EYES"] = production if config["FOUR_EYES"] is None else as_flag(config["FOUR_EYES"], "FOUR_EYES")
     config["PAYOUT_HOLD_DAYS"] = whole_number(config["PAYOUT_HOLD_DAYS"], "PAYOUT_HOLD_DAYS")
+    for name in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"):
+        config[name] = whole_number(config[name], name, "minutes" if "MINUTES" in name else "hours")
     try:
         config["SEARCH_WARM_MIN_DOCS"] = max(0, int(config["SEARCH_WARM_MIN_DOCS"]))
     except ValueError:
@@ -126,13 +131,13 @@ def as_flag(value, name):
     raise ConfigError(f"{name} must be on or off (1/0, true/false)")
 
 
-def whole_number(value, name):
+def whole_number(value, name, unit="days"):
     try:
         number = int(value)
     except (TypeError, ValueError):
         number = -1
     if number < 0:
-        raise ConfigError(f"{name} must be a whole number of days (0 or more)")
+        raise ConfigError(f"{name} must be a whole number of {unit} (0 or more)")
     return number
 
 

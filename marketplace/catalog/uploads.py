@@ -9,7 +9,8 @@ from pathlib import Path
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import exists, select
+from sqlalchemy import event, exists, select
+from sqlalchemy.orm import Session
 
 from marketplace.catalog.models import Listing, ListingImage, ListingStatus, StoredFile
 from marketplace.errors import NotFound, ValidationFailed
@@ -123,7 +124,31 @@ def store_document(organisation, upload, purpose, field="file"):
 
 
 def write(name, data):
-    (upload_dir() / name).write_bytes(data)
+    """Write a file for a row the current transaction adds; if that transaction does not commit,
+    the file is removed again (see remove_uncommitted_files)."""
+    path = upload_dir() / name
+    path.write_bytes(data)
+    db.session.info.setdefault(UNCOMMITTED, []).append(path)
+
+
+UNCOMMITTED = "uploads_not_committed"
+
+
+@event.listens_for(Session, "after_commit")
+def keep_committed_files(session):
+    if session.in_nested_transaction():
+        return  # a savepoint committed; the files wait for the outer transaction
+    session.info.pop(UNCOMMITTED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def remove_uncommitted_files(session, transaction):
+    """The outermost transaction ended without a commit (rollback, error, or a request that never
+    committed): the files written for its rows would belong to nothing, so they go."""
+    if transaction.parent is not None:
+        return
+    for path in session.info.pop(UNCOMMITTED, []):
+        path.unlink(missing_ok=True)
 
 
 def record(organisation, upload, purpose, token, content_type, stored_name, thumb_name, size):

@@ -11,6 +11,7 @@ from marketplace.database import utcnow
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import N_
+from marketplace.money import yuan
 from marketplace.ledger.accounts import program_account_code, receivable_account_code
 from marketplace.ledger.models import AccountKind
 from marketplace.orders import lifecycle
