@@ -28,6 +28,7 @@ def published_listings():
             .where(Listing.status == ListingStatus.PUBLISHED)
             .options(contains_eager(Listing.published_revision).selectinload(ListingRevision.images)
                      .selectinload(ListingImage.file),
+                     contains_eager(Listing.published_revision).selectinload(ListingRevision.packages),
                      contains_eager(Listing.published_revision).selectinload(ListingRevision.category),
                      selectinload(Listing.provider)))
 
