@@ -1,0 +1,189 @@
+"""Anonymous visitors' public pages from a cache, invalidated by a generation counter.
+
+What is cached: anonymous GETs of the catalogue and search pages (PAGE_ENDPOINTS), keyed by the
+cache generation, the local date, the language the page is rendered in (`select_locale`), the path
+and the query string. Never a logged-in user's page, nor a response that sets a cookie or carries
+a flash message.
+
+When it is invalidated: a commit that wrote a row a public page shows (WATCHED: listings through
+their search outbox rows, reviews, programs, providers' profiles and organisations, categories,
+synonyms, the search index's position) bumps the generation after the commit, so the next request
+looks under a new key. The generation is read before the page's data, and bumped after the data
+is committed, so a page stored under the current generation is never older than it. It lives
+where every process of the host reads it: in Redis with REDIS_URL (the cache too), otherwise in a
+file in the instance folder next to each process's in-memory cache (so several hosts need Redis).
+
+Every cached page carries an ETag and Last-Modified, and answers conditional GETs with 304.
+"""
+import hashlib
+import os
+import uuid
+from datetime import datetime, timezone
+
+from flask import current_app, g, has_app_context, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from marketplace.database import utcnow
+from marketplace.extensions import cache
+
+PAGE_ENDPOINTS = frozenset({"catalog.home", "catalog.category", "catalog.listing", "catalog.provider",
+                            "search.results", "search.api_search"})
+CHANGED = "page_cache_changed"  # session.info flag: this transaction wrote something a page shows
+
+
+# -- the generation ---------------------------------------------------------------------------
+GENERATION_KEY = "generation"
+
+
+def uses_redis():
+    return current_app.config["CACHE_TYPE"] == "RedisCache"
+
+
+def generation():
+    """The current generation: a token that changes with every bump."""
+    if uses_redis():
+        return cache.get(GENERATION_KEY) or "0"
+    try:
+        with open(current_app.config["PAGE_CACHE_GENERATION_FILE"]) as file:
+            return file.read() or "0"
+    except FileNotFoundError:
+        return "0"
+
+
+def bump():
+    """A new generation: every page cached so far is out of date."""
+    token = uuid.uuid4().hex  # a fresh token, never an increment: two bumps at once cannot collide
+    if uses_redis():
+        cache.set(GENERATION_KEY, token, timeout=0)
+        return
+    path = current_app.config["PAGE_CACHE_GENERATION_FILE"]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.{token}"
+    with open(temporary, "w") as file:
+        file.write(token)
+    os.replace(temporary, path)  # atomic: readers see the old token or the new one
+
+
+def per_generation(name, compute):
+    """compute() once per cache generation (and language-independent): figures many pages repeat."""
+    key = f"figure:{generation()}:{name}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value)
+    return value
+
+
+# -- what bumps it ----------------------------------------------------------------------------
+def watched_classes():
+    from marketplace.auth.models import Organisation
+    from marketplace.catalog.models import (Category, Listing, ListingImage, ListingPackage, ListingRevision,
+                                            ProviderProfile, Qualification, SearchOutbox)
+    from marketplace.orders.models import Review
+    from marketplace.search.models import Synonym
+    from marketplace.vouchers.models import VoucherProgram
+
+    return (SearchOutbox, Listing, ListingRevision, ListingPackage, ListingImage, Review, VoucherProgram,
+            ProviderProfile, Qualification, Organisation, Category, Synonym)
+
+
+def note_flush(session, flush_context, instances):
+    watched = watched_classes()
+    if any(isinstance(item, watched) for rows in (session.new, session.dirty, session.deleted) for item in rows):
+        session.info[CHANGED] = True
+
+
+def note_statement(state):
+    """Bulk writes bypass the flush: the catalogue import's outbox rows, the index's position."""
+    if not (state.is_insert or state.is_update or state.is_delete) or state.bind_mapper is None:
+        return
+    from marketplace.search.models import SearchReplica
+
+    entity = state.bind_mapper.class_
+    if entity is SearchReplica:
+        # The indexer reports a new position after applying outbox rows (search pages change);
+        # a heartbeat only touches seen_at.
+        if "position_id" in state.statement.compile().params:
+            state.session.info[CHANGED] = True
+    elif issubclass(entity, watched_classes()):
+        state.session.info[CHANGED] = True
+
+
+def bump_after_commit(session):
+    if session.info.pop(CHANGED, False) and has_app_context() and "cache" in current_app.extensions:
+        bump()
+
+
+def watch_writes():
+    """Listen on every session (once per process): the web app, the worker and the CLI alike."""
+    if not event.contains(Session, "before_flush", note_flush):
+        event.listen(Session, "before_flush", note_flush)
+        event.listen(Session, "do_orm_execute", note_statement)
+        event.listen(Session, "after_commit", bump_after_commit)
+
+
+# -- serving pages ----------------------------------------------------------------------------
+def cacheable_request():
+    return (current_app.config["PAGE_CACHE"] and request.method in ("GET", "HEAD")
+            and request.endpoint in PAGE_ENDPOINTS and "_flashes" not in session
+            and not current_user.is_authenticated)
+
+
+def page_key():
+    from marketplace.vouchers.rules import local_date
+
+    day = local_date(utcnow())  # what depends on today (open programs, valid qualifications) turns over at midnight
+    query = request.query_string.decode("latin-1")
+    return f"page:{generation()}:{day}:{get_locale()}:{request.path}?{query}"
+
+
+def serve_from_cache():
+    """before_request: a cached copy of the page, or None (the view renders it; after_request stores it)."""
+    if not cacheable_request():
+        return None
+    key = page_key()
+    entry = cache.get(key)
+    if entry is None:
+        g.page_cache_key = key
+        return None
+    body, mimetype, etag, last_modified = entry
+    g.page_cache_hit = True
+    response = current_app.response_class(body, mimetype=mimetype)
+    return conditional(response, etag, last_modified)
+
+
+def store_page(response):
+    """after_request: keep a fresh anonymous page; give every public page its validators."""
+    key, hit = g.pop("page_cache_key", None), g.pop("page_cache_hit", False)
+    if key is None or hit:
+        return response
+    if not storable(response):
+        return response
+    body = response.get_data()
+    etag = hashlib.blake2b(body, digest_size=16).hexdigest()
+    last_modified = datetime.now(timezone.utc).replace(microsecond=0)
+    cache.set(key, (body, response.mimetype, etag, last_modified))
+    return conditional(response, etag, last_modified)
+
+
+def storable(response):
+    return (response.status_code == 200 and not response.direct_passthrough and not session.modified
+            and "Set-Cookie" not in response.headers and "_flashes" not in session)
+
+
+def conditional(response, etag, last_modified):
+    response.set_etag(etag)
+    response.last_modified = last_modified
+    # Browsers revalidate each time (a 304 costs a key lookup); the language comes from a cookie.
+    response.cache_control.no_cache = True
+    response.vary.add("Cookie")
+    return response.make_conditional(request)
+
+
+def register(app):
+    watch_writes()
+    app.before_request(serve_from_cache)
+    app.after_request(store_page)
