@@ -68,7 +68,10 @@ def bump():
 
 
 def per_generation(name, compute):
-    """compute() once per cache generation (and language-independent): figures many pages repeat."""
+    """compute() once per cache generation: language-independent figures many pages repeat
+    (plain values only: never ORM objects, which belong to one session)."""
+    if not current_app.config["PAGE_CACHE"]:
+        return compute()
     key = f"figure:{generation()}:{name}"
     value = cache.get(key)
     if value is None:

@@ -9,6 +9,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from marketplace.catalog import providers, queries, uploads
 from marketplace.catalog.markdown import render_markdown
 from marketplace.errors import handle_http_exception
+from marketplace.page_cache import per_generation
 from marketplace.pagination import paginate
 
 bp = Blueprint("catalog", __name__)
@@ -37,7 +38,8 @@ def sort_arg():
 @bp.route("/")
 def home():
     return render_template("catalog/home.html", categories=queries.top_categories(),
-                           counts=queries.category_counts(), featured=queries.featured_listings())
+                           counts=per_generation("category_counts", queries.category_counts),
+                           featured=queries.featured_listings())
 
 
 @bp.route("/categories/<slug>")

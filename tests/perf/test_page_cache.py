@@ -88,6 +88,19 @@ def test_second_anonymous_request_sends_no_sql_and_an_edit_shows_on_the_next(ano
         assert "实用新型专利申请代理" in page and "发明专利申请代理" not in page, url
 
 
+def test_category_counts_are_computed_once_per_generation(cached_app, anonymous, shop, make_user, make_listing):
+    seller_id = shop[0].id
+    client = cached_app.test_client()
+    client.post("/auth/login", data={"email": make_user("enterprise").email, "password": "test-pass-123"})
+    client.get("/")
+    _response, statements = statements_of_request(client, "/")
+    assert not any("coalesce(categories.parent_id" in statement for statement in statements)  # logged in: the figures still cached
+    assert "1 项服务" in anonymous.get("/").get_data(as_text=True)
+    make_listing(db.session.get(User, seller_id), title="商标注册代理")
+    assert "2 项服务" in anonymous.get("/").get_data(as_text=True)
+    assert "2 项服务" in client.get("/").get_data(as_text=True)
+
+
 def test_provider_profile_and_unpublishing_show_at_once(anonymous, shop):
     seller, listing = shop
     assert "CNAS" in anonymous.get(f"/providers/{seller.organisation_id}").get_data(as_text=True)
