@@ -21,13 +21,14 @@ import uuid
 from datetime import datetime, timezone
 
 from flask import current_app, g, has_app_context, request, session
-from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.http import http_date, is_resource_modified, quote_etag
 
 from marketplace.database import utcnow
 from marketplace.extensions import cache
+from marketplace.i18n import visitor_locale
 
 PAGE_ENDPOINTS = frozenset({"catalog.home", "catalog.category", "catalog.listing", "catalog.provider",
                             "search.results", "search.api_search"})
@@ -131,8 +132,16 @@ def watch_writes():
 # -- serving pages ----------------------------------------------------------------------------
 def cacheable_request():
     return (current_app.config["PAGE_CACHE"] and request.method in ("GET", "HEAD")
-            and request.endpoint in PAGE_ENDPOINTS and "_flashes" not in session
-            and not current_user.is_authenticated)
+            and request.endpoint in PAGE_ENDPOINTS and "_flashes" not in session and anonymous())
+
+
+def anonymous():
+    """No login in the session and no remember-me cookie: nobody to load (the cheap answer),
+    otherwise Flask-Login decides."""
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    if "_user_id" not in session and remember not in request.cookies:
+        return True
+    return not current_user.is_authenticated
 
 
 def page_key():
@@ -140,7 +149,7 @@ def page_key():
 
     day = local_date(utcnow())  # what depends on today (open programs, valid qualifications) turns over at midnight
     query = request.query_string.decode("latin-1")
-    return f"page:{generation()}:{day}:{get_locale()}:{request.path}?{query}"
+    return f"page:{generation()}:{day}:{visitor_locale()}:{request.path}?{query}"
 
 
 def serve_from_cache():
@@ -152,38 +161,33 @@ def serve_from_cache():
     if entry is None:
         g.page_cache_key = key
         return None
-    body, mimetype, etag, last_modified = entry
+    body, headers, etag, last_modified = entry
     g.page_cache_hit = True
-    response = current_app.response_class(body, mimetype=mimetype)
-    return conditional(response, etag, last_modified)
+    if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
+        return current_app.response_class(status=304, headers=headers[1:])
+    return current_app.response_class(body, headers=headers)
 
 
 def store_page(response):
-    """after_request: keep a fresh anonymous page; give every public page its validators."""
+    """after_request: keep a fresh anonymous page with its validators (ETag, Last-Modified)."""
     key, hit = g.pop("page_cache_key", None), g.pop("page_cache_hit", False)
-    if key is None or hit:
-        return response
-    if not storable(response):
+    if key is None or hit or not storable(response):
         return response
     body = response.get_data()
     etag = hashlib.blake2b(body, digest_size=16).hexdigest()
     last_modified = datetime.now(timezone.utc).replace(microsecond=0)
-    cache.set(key, (body, response.mimetype, etag, last_modified))
-    return conditional(response, etag, last_modified)
+    # Browsers revalidate each time (a 304 costs a key lookup); the language comes from a cookie.
+    headers = [("Content-Type", response.content_type), ("ETag", quote_etag(etag)),
+               ("Last-Modified", http_date(last_modified)), ("Cache-Control", "no-cache"), ("Vary", "Cookie")]
+    cache.set(key, (body, headers, etag, last_modified))
+    for name, value in headers[1:]:
+        response.headers[name] = value
+    return response.make_conditional(request)
 
 
 def storable(response):
     return (response.status_code == 200 and not response.direct_passthrough and not session.modified
             and "Set-Cookie" not in response.headers and "_flashes" not in session)
-
-
-def conditional(response, etag, last_modified):
-    response.set_etag(etag)
-    response.last_modified = last_modified
-    # Browsers revalidate each time (a 304 costs a key lookup); the language comes from a cookie.
-    response.cache_control.no_cache = True
-    response.vary.add("Cookie")
-    return response.make_conditional(request)
 
 
 def register(app):
