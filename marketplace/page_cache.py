@@ -73,8 +73,12 @@ def per_generation(name, compute):
     (plain values only: never ORM objects, which belong to one session)."""
     if not current_app.config["PAGE_CACHE"]:
         return compute()
-    key = f"figure:{generation()}:{name}"
-    value = cache.get(key)
+    try:
+        key = f"figure:{generation()}:{name}"
+        value = cache.get(key)
+    except Exception:  # Redis away: compute it as if nothing were cached
+        current_app.logger.exception("page cache unavailable")
+        return compute()
     if value is None:
         value = compute()
         cache.set(key, value)
@@ -118,7 +122,10 @@ def note_statement(state):
 
 def bump_after_commit(session):
     if session.info.pop(CHANGED, False) and has_app_context() and "cache" in current_app.extensions:
-        bump()
+        try:
+            bump()
+        except Exception:  # the data is committed: a cache outage must not turn that into an error
+            current_app.logger.exception("page cache: the generation could not be bumped")
 
 
 def watch_writes():
@@ -156,8 +163,12 @@ def serve_from_cache():
     """before_request: a cached copy of the page, or None (the view renders it; after_request stores it)."""
     if not cacheable_request():
         return None
-    key = page_key()
-    entry = cache.get(key)
+    try:
+        key = page_key()
+        entry = cache.get(key)
+    except Exception:  # Redis away: render the page as if nothing were cached
+        current_app.logger.exception("page cache unavailable")
+        return None
     if entry is None:
         g.page_cache_key = key
         return None
@@ -179,7 +190,10 @@ def store_page(response):
     # Browsers revalidate each time (a 304 costs a key lookup); the language comes from a cookie.
     headers = [("Content-Type", response.content_type), ("ETag", quote_etag(etag)),
                ("Last-Modified", http_date(last_modified)), ("Cache-Control", "no-cache"), ("Vary", "Cookie")]
-    cache.set(key, (body, headers, etag, last_modified))
+    try:
+        cache.set(key, (body, headers, etag, last_modified))
+    except Exception:
+        current_app.logger.exception("page cache unavailable")
     for name, value in headers[1:]:
         response.headers[name] = value
     return response.make_conditional(request)
