@@ -1,17 +1,19 @@
 """Anonymous visitors' public pages from a cache, invalidated by a generation counter.
 
 What is cached: anonymous GETs of the catalogue and search pages (PAGE_ENDPOINTS), keyed by the
-cache generation, the local date, the language the page is rendered in (`select_locale`), the path
-and the query string. Never a logged-in user's page, nor a response that sets a cookie or carries
+cache generation, the local date, the visitor's language (`i18n.visitor_locale`, what
+`select_locale` gives anyone not logged in), the path and the query string. Never a logged-in user's page, nor a response that sets a cookie or carries
 a flash message.
 
-When it is invalidated: a commit that wrote a row a public page shows (WATCHED: listings through
-their search outbox rows, reviews, programs, providers' profiles and organisations, categories,
+When it is invalidated: a commit that wrote a row a public page shows (`watched_classes`: listings
+and their search outbox rows, reviews, programs, providers' profiles and organisations, categories,
 synonyms, the search index's position) bumps the generation after the commit, so the next request
 looks under a new key. The generation is read before the page's data, and bumped after the data
 is committed, so a page stored under the current generation is never older than it. It lives
 where every process of the host reads it: in Redis with REDIS_URL (the cache too), otherwise in a
 file in the instance folder next to each process's in-memory cache (so several hosts need Redis).
+Entries also expire after PAGE_CACHE_TIMEOUT seconds (600), which bounds what changes with the
+clock alone within a day.
 
 Every cached page carries an ETag and Last-Modified, and answers conditional GETs with 304.
 """
