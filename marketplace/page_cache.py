@@ -71,20 +71,22 @@ def bump():
 
 
 def per_generation(name, compute):
-    """compute() once per cache generation: language-independent figures many pages repeat
-    (plain values only: never ORM objects, which belong to one session)."""
+    """compute() once per cache generation and day: language-independent figures many pages
+    repeat (plain values only, None included: never ORM objects, which belong to one session)."""
     if not current_app.config["PAGE_CACHE"]:
         return compute()
+    from marketplace.vouchers.rules import local_date
+
     try:
-        key = f"figure:{generation()}:{name}"
-        value = cache.get(key)
+        key = f"figure:{generation()}:{local_date(utcnow())}:{name}"
+        stored = cache.get(key)
     except Exception:  # Redis away: compute it as if nothing were cached
         current_app.logger.exception("page cache unavailable")
         return compute()
-    if value is None:
-        value = compute()
-        cache.set(key, value)
-    return value
+    if stored is None:
+        stored = (compute(),)  # a tuple, so that a None figure is kept too
+        cache.set(key, stored)
+    return stored[0]
 
 
 # -- what bumps it ----------------------------------------------------------------------------
