@@ -227,3 +227,22 @@ def test_pages_and_writes_work_when_redis_is_away(app, make_provider, make_listi
     client = app.test_client()
     assert "商标注册代理" in client.get(f"/listings/{listing.id}").get_data(as_text=True)
     assert client.get("/").status_code == 200
+
+
+def test_a_review_and_its_reply_show_at_once(anonymous, shop, make_order, make_user):
+    from marketplace.orders import thread
+    from marketplace.orders.models import Review
+
+    seller, listing = shop
+    buyer = make_user("enterprise")
+    order = make_order(buyer=buyer, provider=seller.organisation, status="completed")
+    order.listing_id = listing.id
+    db.session.commit()
+    assert "出报告很快" not in anonymous.get(f"/listings/{listing.id}").get_data(as_text=True)
+    db.session.add(Review(order_id=order.id, listing_id=listing.id, provider_id=seller.organisation_id,
+                          author_id=buyer.id, rating=5, body="出报告很快"))
+    db.session.commit()
+    assert "出报告很快" in anonymous.get(f"/listings/{listing.id}").get_data(as_text=True)
+    thread.reply(order, seller, "感谢您的信任")
+    db.session.commit()
+    assert "感谢您的信任" in anonymous.get(f"/listings/{listing.id}").get_data(as_text=True)
