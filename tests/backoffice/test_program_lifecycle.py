@@ -6,7 +6,6 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from marketplace import ledger
-from marketplace.database import SimulatedClock
 from marketplace.errors import InvalidState, ValidationFailed
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification
@@ -17,14 +16,6 @@ from marketplace.vouchers.rules import SHANGHAI
 from tests.orders.conftest import package_of
 from tests.redemption.conftest import claim, evidence
 from tests.vouchers.fixtures import assert_reconciled
-
-
-@pytest.fixture
-def clock():
-    def set_to(instant):
-        SimulatedClock.now = instant
-    yield set_to
-    SimulatedClock.now = None
 
 
 def after(day):
