@@ -3,6 +3,7 @@
 Nothing here runs at import time; `load_config` is called by the factory so tests can hand in
 a dict without touching the environment.
 """
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -102,6 +103,7 @@ def load_config(instance_path, overrides=None):
     configure_operations(config, production)
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
+    page_cache_settings(config, instance_path)
     return config
 
 
@@ -118,6 +120,22 @@ def configure_operations(config, production):
     if config["LOG_LEVEL"] not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
     config["METRICS_ENABLED"] = as_flag(config["METRICS_ENABLED"], "METRICS_ENABLED")
+
+
+def page_cache_settings(config, instance_path):
+    """Flask-Caching in Redis with REDIS_URL, else in each process (marketplace/page_cache.py);
+    on by default except in tests, which turn it on where they test it."""
+    scope = hashlib.sha1(config["DATABASE_URL"].encode()).hexdigest()[:10]  # one cache per database
+    config["PAGE_CACHE"] = as_flag(config.get("PAGE_CACHE", not config.get("TESTING")), "PAGE_CACHE")
+    config.setdefault("PAGE_CACHE_TIMEOUT", 600)  # seconds: bounds what depends on the clock alone
+    config.setdefault("CACHE_KEY_PREFIX", f"torch:{scope}:")
+    config.setdefault("PAGE_CACHE_GENERATION_FILE", os.path.join(instance_path, f"page-cache-{scope}.generation"))
+    if config["REDIS_URL"]:
+        config.setdefault("CACHE_TYPE", "RedisCache")
+        config.setdefault("CACHE_REDIS_URL", config["REDIS_URL"])
+    else:
+        config.setdefault("CACHE_TYPE", "SimpleCache")
+    config.setdefault("CACHE_DEFAULT_TIMEOUT", config["PAGE_CACHE_TIMEOUT"])
 
 
 def as_flag(value, name):
