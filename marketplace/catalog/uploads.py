@@ -1,13 +1,12 @@
 """Uploaded files: checked by their content (Pillow for images, the magic bytes for PDF), stored
-under UPLOAD_DIR with generated names, images re-encoded (drops EXIF and anything appended) and
-thumbnailed. Nothing the client says about a file (name, type) is trusted."""
+with generated names (under UPLOAD_DIR, or in the S3 bucket of STORAGE_URL: marketplace.storage),
+images re-encoded (drops EXIF and anything appended) and thumbnailed. Nothing the client says
+about a file (name, type) is trusted."""
 import io
 import secrets
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
-from flask import current_app
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import exists, select
 
@@ -15,6 +14,7 @@ from marketplace.catalog.models import Listing, ListingImage, ListingStatus, Sto
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import N_
+from marketplace.storage import StoredObjectMissing, storage, track_written
 
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -30,12 +30,6 @@ class Upload:
 
     filename: str
     data: bytes
-
-
-def upload_dir():
-    path = Path(current_app.config["UPLOAD_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def safe_display_name(filename, default="file"):
@@ -123,7 +117,10 @@ def store_document(organisation, upload, purpose, field="file"):
 
 
 def write(name, data):
-    (upload_dir() / name).write_bytes(data)
+    """Store the bytes before the row naming them is flushed; a transaction that ends without a
+    commit deletes them again (marketplace.storage)."""
+    storage().put(name, data)
+    track_written(db.session, name)
 
 
 def record(organisation, upload, purpose, token, content_type, stored_name, thumb_name, size):
@@ -159,11 +156,12 @@ def can_view(stored, viewer):
 
 
 def open_stored(name):
-    """The stored bytes, read whole (files are small) so no handle outlives the request."""
-    path = upload_dir() / name
-    if path.parent != upload_dir() or not path.is_file():
-        raise NotFound()
-    return io.BytesIO(path.read_bytes())
+    """The stored bytes, read whole (files are small, at most 10 MB) so no handle or connection
+    to the object store outlives the request; the view streams them after its access check."""
+    try:
+        return io.BytesIO(storage().get(name))
+    except StoredObjectMissing as error:
+        raise NotFound() from error
 
 
 def get_file(token):
