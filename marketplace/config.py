@@ -7,6 +7,7 @@ import hashlib
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ENV_VARS = (
     "DATABASE_URL", "SECRET_KEY", "SEARCH_INDEX_DIR", "UPLOAD_DIR", "STRIPE_SECRET_KEY",
@@ -14,6 +15,7 @@ ENV_VARS = (
     "AUDIT_CHECKPOINT_KEY", "SEARCH_WARM_MIN_DOCS", "SEARCH_REPLICA", "FOUR_EYES", "PAYOUT_HOLD_DAYS",
     "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS",
     "TRUSTED_PROXY_HOPS", "LOG_FORMAT", "LOG_LEVEL", "METRICS_ENABLED", "METRICS_TOKEN", "LEDGER_CHECKPOINT_FILE",
+    "STORAGE_URL", "STORAGE_ENDPOINT", "STORAGE_ACCESS_KEY", "STORAGE_SECRET_KEY", "STORAGE_REGION",
 )
 
 
@@ -31,6 +33,12 @@ def defaults(instance_path):
         "SEARCH_WARM_MIN_DOCS": 500,
         "SEARCH_REPLICA": "",  # this host's index in the outbox log; empty: host name + index directory
         "UPLOAD_DIR": os.path.join(instance_path, "uploads"),
+        # Uploads in an S3-compatible bucket shared by all hosts: s3://bucket[/prefix] (empty: UPLOAD_DIR).
+        "STORAGE_URL": "",
+        "STORAGE_ENDPOINT": "",  # the S3 server's URL, e.g. http://127.0.0.1:8333 (empty: AWS itself)
+        "STORAGE_ACCESS_KEY": "",  # empty: boto3's own lookup (AWS_ACCESS_KEY_ID, instance role, …)
+        "STORAGE_SECRET_KEY": "",
+        "STORAGE_REGION": "us-east-1",
         "STRIPE_SECRET_KEY": "",
         "STRIPE_WEBHOOK_SECRET": "",
         "STRIPE_API_BASE": "",
@@ -120,6 +128,15 @@ def configure_operations(config, production):
     if config["LOG_LEVEL"] not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
     config["METRICS_ENABLED"] = as_flag(config["METRICS_ENABLED"], "METRICS_ENABLED")
+    check_storage_url(config["STORAGE_URL"])
+
+
+def check_storage_url(url):
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ConfigError("STORAGE_URL must be s3://bucket or s3://bucket/prefix (empty: files under UPLOAD_DIR)")
 
 
 def page_cache_settings(config, instance_path):

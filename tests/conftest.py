@@ -24,6 +24,11 @@ def pytest_collection_modifyitems(config, items):
     instead and say how to install it (`make test` installs it itself when run as root)."""
     import os
 
+    if os.environ.get("CLUSTER") != "1":  # minutes of real processes: only when asked for
+        deselected = [item for item in items if item.get_closest_marker("cluster")]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if not item.get_closest_marker("cluster")]
     if any(item.get_closest_marker("browser") for item in items) and not os.path.exists(CHROMIUM):
         pytest.exit(f"The browser tests need Chromium at {CHROMIUM} and a CJK font. Install them with:\n"
                     "  sudo scripts/system_deps.sh\n(or deselect them: make test PYTEST_ARGS='-m \"not browser\"')",

@@ -1,21 +1,20 @@
 """Uploaded files: checked by their content (Pillow for images, the magic bytes for PDF), stored
-under UPLOAD_DIR with generated names, images re-encoded (drops EXIF and anything appended) and
-thumbnailed. Nothing the client says about a file (name, type) is trusted."""
+with generated names (under UPLOAD_DIR, or in the S3 bucket of STORAGE_URL: marketplace.storage),
+images re-encoded (drops EXIF and anything appended) and thumbnailed. Nothing the client says
+about a file (name, type) is trusted."""
 import io
 import secrets
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
-from flask import current_app
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import event, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
 
 from marketplace.catalog.models import Listing, ListingImage, ListingStatus, StoredFile
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import N_
+from marketplace.storage import StoredObjectMissing, storage, track_written
 
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -31,12 +30,6 @@ class Upload:
 
     filename: str
     data: bytes
-
-
-def upload_dir():
-    path = Path(current_app.config["UPLOAD_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def safe_display_name(filename, default="file"):
@@ -124,31 +117,10 @@ def store_document(organisation, upload, purpose, field="file"):
 
 
 def write(name, data):
-    """Write a file for a row the current transaction adds; if that transaction does not commit,
-    the file is removed again (see remove_uncommitted_files)."""
-    path = upload_dir() / name
-    path.write_bytes(data)
-    db.session.info.setdefault(UNCOMMITTED, []).append(path)
-
-
-UNCOMMITTED = "uploads_not_committed"
-
-
-@event.listens_for(Session, "after_commit")
-def keep_committed_files(session):
-    if session.in_nested_transaction():
-        return  # a savepoint committed; the files wait for the outer transaction
-    session.info.pop(UNCOMMITTED, None)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def remove_uncommitted_files(session, transaction):
-    """The outermost transaction ended without a commit (rollback, error, or a request that never
-    committed): the files written for its rows would belong to nothing, so they go."""
-    if transaction.parent is not None:
-        return
-    for path in session.info.pop(UNCOMMITTED, []):
-        path.unlink(missing_ok=True)
+    """Store the bytes before the row naming them is flushed; a transaction that ends without a
+    commit deletes them again (marketplace.storage)."""
+    storage().put(name, data)
+    track_written(db.session, name)
 
 
 def record(organisation, upload, purpose, token, content_type, stored_name, thumb_name, size):
@@ -184,11 +156,12 @@ def can_view(stored, viewer):
 
 
 def open_stored(name):
-    """The stored bytes, read whole (files are small) so no handle outlives the request."""
-    path = upload_dir() / name
-    if path.parent != upload_dir() or not path.is_file():
-        raise NotFound()
-    return io.BytesIO(path.read_bytes())
+    """The stored bytes, read whole (files are small, at most 10 MB) so no handle or connection
+    to the object store outlives the request; the view streams them after its access check."""
+    try:
+        return io.BytesIO(storage().get(name))
+    except StoredObjectMissing as error:
+        raise NotFound() from error
 
 
 def get_file(token):

@@ -1,9 +1,7 @@
 """What `/readyz` checks before a load balancer sends this host traffic: the database answers,
 Redis answers (when REDIS_URL is set), this host's search index can be read and the upload
-folder can be written. Each check returns None when fine, else what is wrong."""
-import os
-import tempfile
-
+folder can be written (or, with STORAGE_URL, the bucket answers). Each check returns None when
+fine, else what is wrong."""
 from flask import current_app
 from sqlalchemy import text
 
@@ -37,10 +35,10 @@ def search_index():
 
 
 def uploads():
-    folder = current_app.config["UPLOAD_DIR"]
-    os.makedirs(folder, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=folder, prefix=".readyz-"):
-        pass
+    """The upload folder can be written, or the bucket of STORAGE_URL answers."""
+    from marketplace.storage import storage
+
+    storage().check()
 
 
 CHECKS = {"database": database, "redis": redis, "search_index": search_index, "uploads": uploads}

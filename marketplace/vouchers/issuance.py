@@ -39,6 +39,11 @@ def issue_vouchers(program, items, actor, batch_id=None):
     if not items:
         return []
     budget = budget_account(program)
+    # Issuances of one program take turns from here (PostgreSQL; SQLite serialises writers): the
+    # budget check and the next serial are read after the previous issuance committed. Without it
+    # a rush of first-come-first-served applications all read the same serial and retried on its
+    # unique violation until some ran out of attempts (a 500 in the loopback rush, issue 17).
+    db.session.execute(select(ledger.Account.id).where(ledger.Account.id == budget.id).with_for_update())
     total = sum(item.amount for item in items)
     left = ledger.balance(db.session, budget.id).available
     if total > left:
