@@ -18,9 +18,13 @@ def local_time(value, fmt="yyyy-MM-dd HH:mm"):
     return format_datetime(value, fmt) if value else ""
 
 
-def html_lang():
-    locale = str(get_locale() or "zh_Hans_CN")
-    return "zh-CN" if locale.startswith("zh") else locale.replace("_", "-")
+HTML_LANGS = {"zh_Hans_CN": "zh-CN", "zh_Hant_TW": "zh-TW"}
+
+
+def html_lang(locale=None):
+    """BCP 47 tag of a locale (the page's by default): zh-CN, zh-TW, en."""
+    locale = str(locale or get_locale() or "zh_Hans_CN")
+    return HTML_LANGS.get(locale, locale.replace("_", "-"))
 
 
 
