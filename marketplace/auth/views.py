@@ -96,7 +96,10 @@ def account():
 
     organisation = current_user.organisation
     tasks = tasks_for(current_user, utcnow()) if organisation.is_approved else []
-    return render_template("auth/account.html", organisation=organisation, tasks=tasks)
+    from marketplace.notifications.services import email_kinds_for
+
+    return render_template("auth/account.html", organisation=organisation, tasks=tasks,
+                           email_kinds=email_kinds_for(current_user), preferences_form=ConfirmForm())
 
 
 @bp.route("/account/resubmit", methods=["GET", "POST"])
