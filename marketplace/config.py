@@ -49,7 +49,7 @@ def defaults(instance_path):
         "REDIS_URL": "",
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
-        "LANGUAGES": {"zh_Hans_CN": "简体中文", "en": "English"},
+        "LANGUAGES": {"zh_Hans_CN": "简体中文", "zh_Hant_TW": "繁體中文", "en": "English"},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

@@ -3,7 +3,7 @@ from marketplace.audit.models import AnomalyDismissal, AuditEntry, VerifyRun  # 
 from marketplace.auth.models import Organisation, OrganisationReview, User  # noqa: F401
 from marketplace.catalog.models import Category, Listing, ListingRevision, ProviderProfile, SearchOutbox  # noqa: F401
 from marketplace.ledger.models import Account, LedgerHead, Transfer  # noqa: F401
-from marketplace.notifications.models import Notification, OutboxMail  # noqa: F401
+from marketplace.notifications.models import Notification, NotificationPreference, OutboxMail  # noqa: F401
 from marketplace.vouchers.models import IssueBatch, IssueBatchRow, Voucher, VoucherApplication, VoucherProgram  # noqa: F401
 from marketplace.orders.models import Order, OrderEvent, OrderMessage, OrderVoucher, Quote, Review  # noqa: F401
 from marketplace.payments.models import Payment, Refund, StripeEvent  # noqa: F401

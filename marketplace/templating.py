@@ -18,9 +18,13 @@ def local_time(value, fmt="yyyy-MM-dd HH:mm"):
     return format_datetime(value, fmt) if value else ""
 
 
-def html_lang():
-    locale = str(get_locale() or "zh_Hans_CN")
-    return "zh-CN" if locale.startswith("zh") else locale.replace("_", "-")
+HTML_LANGS = {"zh_Hans_CN": "zh-CN", "zh_Hant_TW": "zh-TW"}
+
+
+def html_lang(locale=None):
+    """BCP 47 tag of a locale (the page's by default): zh-CN, zh-TW, en."""
+    locale = str(locale or get_locale() or "zh_Hans_CN")
+    return HTML_LANGS.get(locale, locale.replace("_", "-"))
 
 
 
@@ -74,9 +78,30 @@ def days_text(n):
     return gettext("1 day") if n == 1 else gettext("%(n)d days", n=n)
 
 
+def age_text(since):
+    """How long ago `since` was, in its largest whole unit: '3 days', '5 hours', '12 minutes'."""
+    from marketplace.database import utcnow
+
+    seconds = max(0, int((utcnow() - since).total_seconds()))
+    if seconds >= 86400:
+        return days_text(seconds // 86400)
+    if seconds >= 3600:
+        return gettext("%(n)d h", n=seconds // 3600)
+    return gettext("%(n)d min", n=seconds // 60)
+
+
+def provider_admitted():
+    from flask_login import current_user
+
+    from marketplace.workspace.services import provider_admitted as admitted
+
+    return current_user.is_authenticated and current_user.role == "provider" and admitted(current_user.organisation_id)
+
+
 def register(app):
     app.jinja_env.filters["fen"] = format_fen
     app.jinja_env.filters["days"] = days_text
+    app.jinja_env.filters["age"] = age_text
     app.jinja_env.filters["percent"] = percent_text
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["dict_without_empty"] = lambda attrs: {k: v for k, v in attrs.items() if v}
@@ -93,4 +118,4 @@ def register(app):
                 "category_label": category_label, "job_label": job_label,
                 "audit_action_label": audit_action_label, "field_label": field_label, "field_value": field_value,
                 "memo_label": memo_label, "account_label": account_label, "object_label": object_label, "html_lang": html_lang, "current_locale": lambda: str(get_locale()),
-                "logout_form": ConfirmForm, "request_path": lambda: request.full_path.rstrip("?")}
+                "logout_form": ConfirmForm, "provider_admitted": provider_admitted, "request_path": lambda: request.full_path.rstrip("?")}

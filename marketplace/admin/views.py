@@ -21,9 +21,12 @@ def dashboard():
     from marketplace.audit.integrity import latest_runs
     from marketplace.jobs.services import open_failures
 
+    from marketplace.workspace import services as workspace
+
     counts = {kind: auth_services.count_by_status(kind) for kind in OrgKind}
     return render_template("admin/dashboard.html", counts=counts, last_verify=next(iter(latest_runs(1)), None),
-                           job_failures=open_failures())
+                           job_failures=open_failures(), queues=workspace.operator_queues(),
+                           budgets=workspace.budget_burn(), anomaly_count=workspace.open_anomaly_count())
 
 
 @bp.route("/organisations")

@@ -216,7 +216,25 @@ def decide_organisation(organisation_id, actor, approve, reason=None):
     db.session.flush()
     record(actor, f"organisation.{organisation.status}", organisation, before={"status": "pending"},
            after={"status": organisation.status}, reason=reason or None)
+    tell_registration_decision(organisation)
     return organisation
+
+
+def tell_registration_decision(organisation):
+    from marketplace.notifications import services as notifications
+
+    if organisation.status == OrgStatus.APPROVED:
+        subject = N_("Your registration is approved")
+        body = (N_("%(name)s is verified. You can now apply for innovation vouchers and order services.")
+                if organisation.kind == OrgKind.ENTERPRISE else
+                N_("%(name)s is approved. You can now apply for admission to the provider register and list services."))
+    else:
+        subject = N_("Your registration needs correcting")
+        body = N_("The administrators could not approve the registration of %(name)s. Reason: %(reason)s "
+                  "Correct it and resubmit on your account page.")
+    notifications.notify(db.session, notifications.members(db.session, organisation.id), "registration",
+                         subject, body, link="/auth/account", name=organisation.legal_name,
+                         reason=organisation.status_reason or "")
 
 
 def set_attributes(organisation_id, actor, is_high_tech, is_sme):

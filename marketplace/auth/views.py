@@ -118,7 +118,15 @@ def password():
 def account():
     if current_user.is_admin:
         return redirect(url_for("admin.dashboard"))
-    return render_template("auth/account.html", organisation=current_user.organisation)
+    from marketplace.database import utcnow
+    from marketplace.workspace.services import tasks_for
+
+    organisation = current_user.organisation
+    tasks = tasks_for(current_user, utcnow()) if organisation.is_approved else []
+    from marketplace.notifications.services import email_kinds_for
+
+    return render_template("auth/account.html", organisation=organisation, tasks=tasks,
+                           email_kinds=email_kinds_for(current_user), preferences_form=ConfirmForm())
 
 
 @bp.route("/account/resubmit", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from marketplace.auth.models import enum_values
 from marketplace.database import UTCDateTime, current_txid, utcnow
 from marketplace.extensions import db
 from marketplace.i18n import N_
+from marketplace.traditional import TRADITIONAL_LOCALE, display_traditional
 
 
 class Category(db.Model):
@@ -30,7 +31,10 @@ class Category(db.Model):
 
     @property
     def name(self):
-        return self.name_zh if str(get_locale() or "zh").startswith("zh") else self.name_en
+        locale = str(get_locale() or "zh")
+        if locale == TRADITIONAL_LOCALE:
+            return display_traditional(self.name_zh)
+        return self.name_zh if locale.startswith("zh") else self.name_en
 
     @property
     def top(self):

@@ -1,7 +1,7 @@
 """In-app notifications and the e-mail outbox the worker sends from."""
 import enum
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.database import UTCDateTime, utcnow
@@ -45,3 +45,14 @@ class OutboxMail(db.Model):
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
     claimed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+
+class NotificationPreference(db.Model):
+    """A user's choice for one kind of notification; a row with email False is an e-mail opt-out
+    (in-app notifications are always kept: they are the record of what happened)."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean)

@@ -12,8 +12,9 @@ from sqlalchemy import and_, or_, select, update
 from marketplace.auth.models import Organisation, User
 from marketplace.database import utcnow
 from marketplace.extensions import db
+from marketplace.i18n import N_
 from marketplace.ledger import run_in_transaction
-from marketplace.notifications.models import MailStatus, Notification, OutboxMail
+from marketplace.notifications.models import MailStatus, Notification, NotificationPreference, OutboxMail
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -28,20 +29,78 @@ def render(user, message, params):
 
 def notify(session, user_ids, kind, subject, body, link=None, dedupe_key=None, **params):
     """Create an in-app notification and an outbox e-mail for each user. With `dedupe_key`,
-    a user already notified under that key is skipped (e.g. the 30-day expiry reminder)."""
+    a user already notified under that key is skipped (e.g. the 30-day expiry reminder). Users who
+    opted out of this kind's e-mail get the in-app notification only."""
     created = []
-    for user in session.scalars(select(User).where(User.id.in_(list(user_ids)), User.active)):
+    user_ids = list(user_ids)
+    muted = email_opted_out(session, user_ids, kind)
+    for user in session.scalars(select(User).where(User.id.in_(user_ids), User.active)):
         key = f"{dedupe_key}:{user.id}" if dedupe_key else None
         if key and session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
             continue
         note = Notification(user_id=user.id, kind=kind, subject=render(user, subject, params),
                             body=render(user, body, params), link=link, dedupe_key=key)
         session.add(note)
-        session.add(OutboxMail(to_email=user.email, subject=note.subject,
-                               body=note.body + (f"\n\n{link}" if link else "")))
+        if user.id not in muted:
+            session.add(OutboxMail(to_email=user.email, subject=note.subject,
+                                   body=note.body + (f"\n\n{link}" if link else "")))
         created.append(note)
     session.flush()
     return created
+
+
+# Kinds a user may stop receiving by e-mail, by role, with their labels (msgids). Kinds not listed
+# (registration and admission decisions, voucher revocations, suspensions, admins' alerts) are
+# always e-mailed.
+EMAIL_KINDS = {
+    "order_update": N_("Order updates (payments, acceptance, delivery, disputes)"),
+    "order_message": N_("Messages on orders"),
+    "quote_requested": N_("Quote requests"),
+    "quote_given": N_("Quotes received"),
+    "program_opened": N_("New voucher programs"),
+    "program_planned": N_("Next year's voucher programs"),
+    "application_decided": N_("Voucher application decisions"),
+    "voucher_expiring": N_("Voucher expiry reminders"),
+    "listing_review": N_("Listing review decisions"),
+    "redemption": N_("Redemption decisions and payments"),
+    "payout": N_("Payouts"),
+}
+KINDS_BY_ROLE = {
+    "enterprise": ["order_update", "order_message", "quote_given", "program_opened", "program_planned",
+                   "application_decided", "voucher_expiring"],
+    "provider": ["order_update", "order_message", "quote_requested", "program_planned", "listing_review",
+                 "redemption", "payout"],
+}
+
+
+def email_opted_out(session, user_ids, kind):
+    """The ids among `user_ids` who do not want this kind by e-mail (one query)."""
+    if kind not in EMAIL_KINDS or not user_ids:
+        return set()
+    return set(session.scalars(select(NotificationPreference.user_id).where(
+        NotificationPreference.user_id.in_(user_ids), NotificationPreference.kind == kind,
+        NotificationPreference.email.is_(False))))
+
+
+def email_kinds_for(user):
+    """[(kind, label msgid, e-mailed?)] the user may choose between."""
+    muted = set(db.session.scalars(select(NotificationPreference.kind).where(
+        NotificationPreference.user_id == user.id, NotificationPreference.email.is_(False))))
+    return [(kind, EMAIL_KINDS[kind], kind not in muted) for kind in KINDS_BY_ROLE.get(user.role, [])]
+
+
+def set_email_preferences(user, wanted_kinds):
+    """Store which of the user's kinds are e-mailed: every other kind offered to the role is muted."""
+    offered = KINDS_BY_ROLE.get(user.role, [])
+    existing = {p.kind: p for p in db.session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id == user.id))}
+    for kind in offered:
+        wanted = kind in wanted_kinds
+        if kind in existing:
+            existing[kind].email = wanted
+        elif not wanted:
+            db.session.add(NotificationPreference(user_id=user.id, kind=kind, email=False))
+    db.session.flush()
 
 
 def members(session, organisation_id):

@@ -1,4 +1,5 @@
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -17,6 +18,18 @@ def index():
     query = select(Notification).where(Notification.user_id == current_user.id) \
         .order_by(Notification.created_at.desc(), Notification.id.desc())
     return render_template("notifications/index.html", page=paginate(query, 20), form=ConfirmForm())
+
+
+@bp.route("/preferences", methods=["POST"])
+@login_required
+def preferences():
+    """The account page's e-mail choices: the kinds ticked are e-mailed, the others only shown here."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.set_email_preferences(current_user, set(request.form.getlist("email")))
+    db.session.commit()
+    flash(_("Your e-mail choices are saved."), "success")
+    return redirect(url_for("auth.account") + "#email-preferences")
 
 
 @bp.route("/read", methods=["POST"])

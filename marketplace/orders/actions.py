@@ -106,6 +106,9 @@ def dispute(order, actor, reason):
     notifications.notify(db.session, notifications.admins(db.session), "order_disputed",
                          N_("Order %(number)s disputed"), N_("The buyer disputes order %(number)s: %(reason)s"),
                          link=f"/orders/{order.number}", number=order.number, reason=reason)
+    tell(order, order.provider_id, N_("Order %(number)s disputed"),
+         N_("The buyer disputes order %(number)s: %(reason)s The administrators will decide; you will be told."),
+         reason=reason)
 
 
 def resolve(order, actor, outcome, reason, voucher_fen=None, cash_refund_fen=None):

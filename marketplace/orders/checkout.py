@@ -99,7 +99,10 @@ def place_order(actor, offer, request_key, now=None):
         use_exception(split_.exception.id, order)
     hold_vouchers(order, split_, actor)
     if order.cash_fen == 0:
+        from marketplace.orders.actions import tell
+
         lifecycle.transition(order, "pay", None, note="voucher share covers the whole price")
+        tell(order, order.provider_id, N_("New paid order %(number)s"), N_("Order %(number)s is paid. Accept or reject it."))
     return order
 
 
