@@ -1,7 +1,7 @@
 """notifications: per-kind e-mail opt-outs (notification_preferences)
 
 Revision ID: e0f1a2b30019
-Revises: c8d9e0f10017
+Revises: f5a6b7c80014
 Create Date: 2026-12-05 10:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e0f1a2b30019'
-down_revision = 'c8d9e0f10017'
+down_revision = 'f5a6b7c80014'
 branch_labels = None
 depends_on = None
 
