@@ -5,8 +5,8 @@ from marketplace.search.backend import SORTS
 from marketplace.search.forms import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY
 
 FLAG = {"type": "string", "enum": ["", "1", "0", "true", "false", "yes", "no"]}
-YUAN = {"type": "string", "pattern": r"^\s*[¥￥]?\s*([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?\s*$",
-        "description": "An amount in yuan with at most two decimals (ASCII digits), e.g. 1234.50"}
+YUAN = {"type": "string", "pattern": r"^(\s*[¥￥]?\s*([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?\s*)?$",
+        "description": "An amount in yuan with at most two decimals (ASCII digits), e.g. 1234.50; empty: no bound"}
 
 
 def parameter(name, schema, description):

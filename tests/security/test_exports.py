@@ -39,11 +39,10 @@ def test_characters_openpyxl_refuses_are_dropped_and_amounts_stay_numbers():
 
 @pytest.fixture
 def batch(complete_order, seller, program, admin):
-    """A settlement batch whose provider registered under a formula as its name (invoice numbers
-    are digits only now: registrants' names are the free text that reaches this export)."""
     order = complete_order()
+    # Invoice numbers are digits now; an organisation's name is typed by its registrant.
     seller.organisation.legal_name = HYPERLINK
-    request = services.submit(seller, program.id, [claim(order)], [evidence()])
+    request = services.submit(seller, program.id, [claim(order, program)], [evidence()])
     services.review(request.id, admin, "first_approve")
     services.review(request.id, admin, "final_approve")
     batch = settlement.create_batch(admin, [request.id])
@@ -54,11 +53,13 @@ def batch(complete_order, seller, program, admin):
 def test_settlement_export_has_no_live_formula_and_amounts_in_yuan(client, auth, admin, batch):
     auth.login(admin)
     book = load_workbook(io.BytesIO(client.get(f"/admin/settlements/{batch.id}/export.xlsx").data))
-    provider, amount = book.active.cell(2, 3), book.active.cell(2, 8)
-    assert provider.data_type == "s" and provider.value.startswith("'=")
+    header = [cell.value for cell in book.active[1]]
+    name, amount = book.active.cell(2, 3), book.active.cell(2, header.index("金额（元）") + 1)
+    assert name.data_type == "s" and name.value.startswith("'=")
     assert isinstance(amount.value, (int, float)) and amount.number_format == exports.YUAN_FORMAT
     rows = list(csv.reader(io.StringIO(client.get(f"/admin/settlements/{batch.id}/export.csv").data.decode("utf-8-sig"))))
-    assert rows[1][2].startswith("'=") and rows[1][7].count(".") == 1 and len(rows[1][7].split(".")[1]) == 2
+    yuan_column = rows[0].index("金额（元）")
+    assert rows[1][2].startswith("'=") and len(rows[1][yuan_column].split(".")[1]) == 2
 
 
 def test_a_settlement_download_changes_nothing_marking_it_exported_is_a_post(client, auth, admin, batch):
