@@ -1,6 +1,6 @@
 """The main journeys' pages at phone (390 px) and desktop (1366 px) width, in Chromium over the
 demo data: no page scrolls sideways, and axe-core finds no serious or critical violation.
-Screenshots land in test-results/layout/<width>/ for looking at."""
+Screenshots land in screenshots/layout/<width>/ for looking at."""
 import uuid
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from tests.browser.conftest import LiveServer
 pytestmark = pytest.mark.browser
 
 WIDTHS = {"phone": (390, 844), "desktop": (1366, 900)}
-SHOTS = Path(__file__).parent.parent.parent / "test-results" / "layout"
+SHOTS = Path(__file__).parent.parent.parent / "screenshots" / "layout"  # git ignores it; test-results/ is wiped per run
 # (login e-mail or None, page, path); {order}: an order of ent1 awaiting payment, of {listing}/{package}
 PAGES = [
     (None, "home", "/"), (None, "category", "/categories/testing"), (None, "listing", "/listings/1"),
