@@ -207,7 +207,7 @@ def _queue_sources():
          counted(ProviderProfile.submitted_at, ProviderProfile.status == AdmissionStatus.PENDING)),
         ("listings", N_("Listings to review"), "admin.catalog_listings", {},
          counted(ListingRevision.submitted_at, ListingRevision.state == RevisionState.PENDING)),
-        ("applications", N_("Voucher applications"), "admin.applications", {},
+        ("applications", N_("Voucher applications to review"), "admin.applications", {},
          counted(VoucherApplication.created_at, VoucherApplication.status == ApplicationStatus.PENDING)),
         ("redemption_first", N_("Redemptions awaiting first review"), "admin.redemptions", {"status": "submitted"},
          counted(R.submitted_at, R.status == RequestStatus.SUBMITTED)),

@@ -12,8 +12,10 @@ from tests.payments.test_webhook import URL, confirmed_at_stripe, event_body, si
 
 
 def stored_files(app):
-    folder = uploads.upload_dir()
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    from pathlib import Path
+
+    folder = Path(app.config["UPLOAD_DIR"])  # local disk: the default storage
+    return sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.exists() else []
 
 
 def test_files_of_a_rolled_back_transaction_are_removed(app, make_org):
