@@ -17,7 +17,7 @@ from functools import partial
 
 from gunicorn.workers.gthread import ThreadWorker as StockThreadWorker
 
-DRAIN_SECONDS = 2.0  # how long a stopping worker still answers requests on its open connections
+DRAIN_SECONDS = 5.0  # how long a stopping worker still answers requests on its open connections
 
 
 class RememberingSelector(selectors.DefaultSelector):

@@ -216,12 +216,12 @@ def test_static_files_have_hashed_urls_cached_for_a_year(anonymous):
     stale.close()
 
 
-def test_pages_and_writes_work_when_redis_is_away(app, make_provider, make_listing):
+def test_pages_and_writes_work_when_redis_is_away(app, make_provider, make_listing, monkeypatch):
     """A cache outage costs speed, never a page or a committed write."""
     app.config.update(PAGE_CACHE=True, REDIS_URL="redis://127.0.0.1:9/7", CACHE_TYPE="RedisCache",
                       CACHE_REDIS_URL="redis://127.0.0.1:9/7")
     cache.init_app(app)
-    app.logger.disabled = True
+    monkeypatch.setattr(app.logger, "disabled", True)  # the logger outlives the app: restored after the test
     seller = make_provider()
     listing = make_listing(seller, title="商标注册代理")  # commits, so bumps: must not raise
     client = app.test_client()
