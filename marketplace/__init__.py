@@ -13,6 +13,7 @@ def create_app(config=None):
     configure_logging(app)  # first: the request id is set before any other hook runs
     register_extensions(app)
     register_input_boundary(app)
+    register_page_cache(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -22,7 +23,7 @@ def create_app(config=None):
 
 def register_extensions(app):
     from marketplace.database import configure_sqlite
-    from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from marketplace.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
     from marketplace.i18n import select_locale
 
     db.init_app(app)
@@ -32,6 +33,7 @@ def register_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself; no double message
@@ -41,10 +43,19 @@ def register_extensions(app):
 def register_input_boundary(app):
     """Before any blueprint: hostile characters and out-of-range ids never reach a view; auditors
     never write; every response carries the security headers."""
-    from marketplace import inputs, security
+    from marketplace import inputs, limits, security
 
     inputs.register(app)
     security.register(app)
+    limits.register(app)
+
+
+def register_page_cache(app):
+    """Anonymous public pages from the cache, with validators; static files with hashed URLs."""
+    from marketplace import page_cache, static_files
+
+    page_cache.register(app)
+    static_files.register(app)
 
 
 # Each feature's blueprint (`views.bp`) and the modules that add routes to it.

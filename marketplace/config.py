@@ -3,6 +3,7 @@
 Nothing here runs at import time; `load_config` is called by the factory so tests can hand in
 a dict without touching the environment.
 """
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -12,6 +13,7 @@ ENV_VARS = (
     "DATABASE_URL", "SECRET_KEY", "SEARCH_INDEX_DIR", "UPLOAD_DIR", "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_PUBLISHABLE_KEY", "MAIL_SERVER", "MAIL_PORT", "REDIS_URL",
     "AUDIT_CHECKPOINT_KEY", "SEARCH_WARM_MIN_DOCS", "SEARCH_REPLICA", "FOUR_EYES", "PAYOUT_HOLD_DAYS",
+    "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS",
     "TRUSTED_PROXY_HOPS", "LOG_FORMAT", "LOG_LEVEL", "METRICS_ENABLED", "METRICS_TOKEN", "LEDGER_CHECKPOINT_FILE",
     "STORAGE_URL", "STORAGE_ENDPOINT", "STORAGE_ACCESS_KEY", "STORAGE_SECRET_KEY", "STORAGE_REGION",
 )
@@ -54,6 +56,8 @@ def defaults(instance_path):
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
+        "SESSION_IDLE_MINUTES": 60,  # a session unused this long is logged out
+        "SESSION_MAX_HOURS": 12,  # and any session after this long, used or not
         "WTF_CSRF_TIME_LIMIT": None,
         "PER_PAGE": 20,
         "ORDER_PAY_DAYS": 2,  # unpaid orders are cancelled after this
@@ -98,6 +102,8 @@ def load_config(instance_path, overrides=None):
     config["MAIL_PORT"] = int(config["MAIL_PORT"])
     config["FOUR_EYES"] = production if config["FOUR_EYES"] is None else as_flag(config["FOUR_EYES"], "FOUR_EYES")
     config["PAYOUT_HOLD_DAYS"] = whole_number(config["PAYOUT_HOLD_DAYS"], "PAYOUT_HOLD_DAYS")
+    for name in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"):
+        config[name] = whole_number(config[name], name, "minutes" if "MINUTES" in name else "hours")
     try:
         config["SEARCH_WARM_MIN_DOCS"] = max(0, int(config["SEARCH_WARM_MIN_DOCS"]))
     except ValueError:
@@ -105,6 +111,7 @@ def load_config(instance_path, overrides=None):
     configure_operations(config, production)
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
+    page_cache_settings(config, instance_path)
     return config
 
 
@@ -132,6 +139,22 @@ def check_storage_url(url):
         raise ConfigError("STORAGE_URL must be s3://bucket or s3://bucket/prefix (empty: files under UPLOAD_DIR)")
 
 
+def page_cache_settings(config, instance_path):
+    """Flask-Caching in Redis with REDIS_URL, else in each process (marketplace/page_cache.py);
+    on by default except in tests, which turn it on where they test it."""
+    scope = hashlib.sha1(config["DATABASE_URL"].encode()).hexdigest()[:10]  # one cache per database
+    config["PAGE_CACHE"] = as_flag(config.get("PAGE_CACHE", not config.get("TESTING")), "PAGE_CACHE")
+    config.setdefault("PAGE_CACHE_TIMEOUT", 600)  # seconds: bounds what depends on the clock alone
+    config.setdefault("CACHE_KEY_PREFIX", f"torch:{scope}:")
+    config.setdefault("PAGE_CACHE_GENERATION_FILE", os.path.join(instance_path, f"page-cache-{scope}.generation"))
+    if config["REDIS_URL"]:
+        config.setdefault("CACHE_TYPE", "RedisCache")
+        config.setdefault("CACHE_REDIS_URL", config["REDIS_URL"])
+    else:
+        config.setdefault("CACHE_TYPE", "SimpleCache")
+    config.setdefault("CACHE_DEFAULT_TIMEOUT", config["PAGE_CACHE_TIMEOUT"])
+
+
 def as_flag(value, name):
     if isinstance(value, bool):
         return value
@@ -143,13 +166,13 @@ def as_flag(value, name):
     raise ConfigError(f"{name} must be on or off (1/0, true/false)")
 
 
-def whole_number(value, name):
+def whole_number(value, name, unit="days"):
     try:
         number = int(value)
     except (TypeError, ValueError):
         number = -1
     if number < 0:
-        raise ConfigError(f"{name} must be a whole number of days (0 or more)")
+        raise ConfigError(f"{name} must be a whole number of {unit} (0 or more)")
     return number
 
 

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and bound in the app factory."""
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -29,3 +30,4 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+cache = Cache()  # anonymous pages and per-generation figures (marketplace/page_cache.py)

@@ -18,7 +18,13 @@ def select_locale():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
+    return visitor_locale()
+
+
+def visitor_locale():
+    """An anonymous visitor's language: the language cookie, then Simplified Chinese (the page
+    cache keys anonymous pages by it)."""
     chosen = request.cookies.get(LOCALE_COOKIE)
-    if chosen in languages:
+    if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -149,13 +149,6 @@ def parse_date(text):
     return day if EARLIEST_DAY <= day <= LATEST_DAY else None
 
 
-def check_date(day, field=None):
-    """For dates from forms: refuse those outside the range the application handles."""
-    if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise ValidationFailed(N_("Enter a date between 2000-01-01 and 2099-12-31."), field=field)
-    return day
-
-
 def one_line(text):
     """True when `text` holds no line break or tab (for one-line fields: names, numbers, titles)."""
     return not any(character in LINE_BREAKS for character in text or "")

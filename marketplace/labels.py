@@ -31,6 +31,9 @@ AUDIT_ACTIONS = {
     "approval.request": N_("Asked for a second operator's approval"), "approval.approved": N_("Approved by a second operator"),
     "approval.rejected": N_("Rejected by a second operator"), "approval.withdrawn": N_("Approval request withdrawn"),
     "anomaly.dismiss": N_("Anomaly dismissed"), "batch.issue": N_("Batch of vouchers issued"),
+    "affiliation.record": N_("Affiliation recorded"), "affiliation.end": N_("Affiliation ended"),
+    "organisation.details": N_("Organisation details corrected"),
+    "related_party.override": N_("Related-party exception approved for one order"),
     "bank_account.submit": N_("Bank details entered"), "bank_account.verified": N_("Bank details verified"),
     "bank_account.rejected": N_("Bank details rejected"),
     "organisation.approved": N_("Registration approved"), "organisation.rejected": N_("Registration rejected"),
@@ -56,6 +59,7 @@ OBJECT_LABELS = {
     "RedemptionRequest": N_("Redemption request"), "SettlementBatch": N_("Settlement batch"),
     "PayoutBatch": N_("Payout batch"), "BankAccount": N_("Bank details"), "Approval": N_("Approval"),
     "Order": N_("Order"), "AnomalyDismissal": N_("Anomaly"), "ProviderProfile": N_("Provider"),
+    "Affiliation": N_("Affiliation"), "PartyException": N_("Related-party exception"),
 }
 FIELD_LABELS = {
     "status": N_("Status"), "budget_fen": N_("Budget"), "approved_fen": N_("Approved amount"),
@@ -65,6 +69,11 @@ FIELD_LABELS = {
     "reference": N_("Bank reference"), "account_number": N_("Account number"), "action": N_("Decision"),
     "voucher_id": N_("Voucher"), "order_id": N_("Order"), "program_id": N_("Program"), "provider_id": N_("Provider"),
     "reason": N_("Reason"), "rule": N_("Rule"), "object": N_("Object"),
+    "legal_representative": N_("Legal representative"), "city": N_("City"), "contact_name": N_("Contact person"),
+    "contact_phone": N_("Contact phone"), "contact_email": N_("Contact e-mail"),
+    "registered_address": N_("Registered address"), "credit_code": N_("Unified social credit code"),
+    "kind": N_("Kind"), "organisations": N_("Organisations"), "evidence": N_("Evidence"),
+    "enterprise_id": N_("Enterprise"), "requested_by": N_("Asked by"),
 }
 # What our own code writes as a memo (user-typed memos are shown as typed).
 MEMO_PATTERNS = (

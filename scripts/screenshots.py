@@ -8,6 +8,7 @@ as each role and saves PNGs (OUT_DIR defaults to ./screenshots, which git ignore
 import sys
 import tempfile
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -67,6 +68,8 @@ PAGES = [
     ("admin@demo.torch.cn", "redemption-admin-request", "/admin/redemptions/{redemption}"),
     ("admin@demo.torch.cn", "redemption-admin-batches", "/admin/settlements"),
     ("admin@demo.torch.cn", "audit-log", "/admin/audit"),
+    ("admin@demo.torch.cn", "funder-reports", "/admin/reports/funder?program=2"),
+    ("admin@demo.torch.cn", "final-account", "/admin/programs/2#final-account"),
     ("admin@demo.torch.cn", "audit-ledger", "/admin/ledger"),
     ("admin@demo.torch.cn", "audit-transfer", "/admin/ledger/transfers/3"),
     ("admin@demo.torch.cn", "audit-account", "/admin/ledger/accounts/2"),
@@ -150,7 +153,8 @@ def redemption_demo(app):
             report = uploads.store_document(seller.organisation, uploads.Upload("验收报告.pdf", pdf), "order")
             orders.deliver(order, seller, "报告见附件", report)
             orders.complete(order, buyer)
-            request = redemption.submit(seller, order.program_id, [redemption.Claim(order.id, "FP-35020001")],
+            claim = redemption.claim_for(order, order.program_id, order.id, date.today().year)
+            request = redemption.submit(seller, order.program_id, [claim],
                                         [redemption.Evidence("contract", uploads.Upload("技术服务合同.pdf", pdf))])
             db.session.commit()
             return seller.email, str(request.id)

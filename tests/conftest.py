@@ -74,6 +74,15 @@ def config_for_tests(database_url, tmp_path):
 
 
 @pytest.fixture
+def auditor(make_user):
+    """A read-only admin (审计)."""
+    user = make_user("admin")
+    user.admin_role = "auditor"
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
 def clock():
     """clock(instant): the app's time is `instant` until the test ends (the simulation's seam)."""
     from marketplace.database import SimulatedClock

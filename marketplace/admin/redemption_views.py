@@ -8,7 +8,6 @@ from marketplace.admin.views import bp
 from marketplace.audit import exports
 from marketplace.auth.decorators import admin_required, operator_required
 from marketplace.auth.forms import ConfirmForm
-from marketplace.extensions import db
 from marketplace.forms import attempt
 from marketplace.inputs import form_ints
 from marketplace.pagination import paginate
@@ -92,14 +91,21 @@ def settlement_batch(batch_id):
 @bp.route("/settlements/<int:batch_id>/export.<any(csv, xlsx):fmt>")
 @admin_required
 def settlement_export(batch_id, fmt):
-    """Auditors may download too; only an operator's download marks an open batch exported."""
+    """A download changes nothing (auditors download too); marking the batch exported is a POST."""
     batch = settlement.get_batch(batch_id)
     header = [_(column) for column in settlement.EXPORT_HEADER]
-    rows = list(settlement.export_rows(batch))
-    if not current_user.is_auditor:
-        settlement.mark_exported(batch, current_user)
-        db.session.commit()
-    return exports.download(fmt, header, rows, f"settlement-{batch.id}")
+    return exports.download(fmt, header, list(settlement.export_rows(batch)), f"settlement-{batch.id}")
+
+
+@bp.route("/settlements/<int:batch_id>/exported", methods=["POST"])
+@operator_required
+def settlement_exported(batch_id):
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        _done, ok = attempt(form, lambda: settlement.mark_exported(settlement.get_batch(batch_id), current_user))
+        if ok:
+            flash(_("The batch is marked as exported to finance."), "success")
+    return redirect(url_for("admin.settlement_batch", batch_id=batch_id))
 
 
 @bp.route("/settlements/<int:batch_id>/approve", methods=["POST"])

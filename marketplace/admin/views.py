@@ -84,6 +84,20 @@ def reject(organisation_id):
     return render_organisation(auth_services.get_organisation(organisation_id), form, 422)
 
 
+@bp.route("/users/<int:user_id>/<any(disable, enable):action>", methods=["POST"])
+@operator_required
+def user_access(user_id, action):
+    """Disable (every session of the account ends at once) or enable an account."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user = auth_services.set_active(user_id, current_user, active=action == "enable")
+    db.session.commit()
+    flash(_("%(email)s is disabled; its sessions have ended.", email=user.email) if action == "disable"
+          else _("%(email)s can log in again.", email=user.email), "success")
+    return redirect(url_for("admin.organisation", organisation_id=user.organisation_id) if user.organisation_id
+                    else url_for("admin.dashboard"))
+
+
 @bp.route("/organisations/<int:organisation_id>/attributes", methods=["POST"])
 @operator_required
 def attributes(organisation_id):

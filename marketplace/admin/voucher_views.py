@@ -3,6 +3,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from marketplace import ledger
 from marketplace.admin.views import bp
@@ -102,7 +103,8 @@ def applications():
     status = request.args.get("status", "pending")
     if status not in ("pending", "approved", "rejected", "all"):
         abort(404)
-    query = select(VoucherApplication).order_by(VoucherApplication.created_at, VoucherApplication.id)
+    query = (select(VoucherApplication).order_by(VoucherApplication.created_at, VoucherApplication.id)
+             .options(selectinload(VoucherApplication.organisation), selectinload(VoucherApplication.program)))
     if status != "all":
         query = query.where(VoucherApplication.status == status)
     return render_template("admin/applications.html", status=status,

@@ -1,8 +1,10 @@
-"""Spreadsheet exports every list shares: CSV in UTF-8 with a BOM (so Excel shows the Chinese
-text) and XLSX (openpyxl, write-only). Amounts are yuan as numbers: a `Decimal` cell (see
-`money.yuan`) is written '12345.67' in CSV and as a numeric XLSX cell shown ¥12,345.67."""
+"""Spreadsheet exports: CSV in UTF-8 with a BOM (so Excel shows the Chinese text) and XLSX
+(openpyxl, write-only). Every CSV or XLSX the application writes goes through `safe_cell`, so
+text typed by users (invoice numbers, organisation names, memos) can never become a formula, and
+amounts — `Decimal` yuan from `money.yuan` — stay numbers."""
 import csv
 import io
+import re
 from decimal import Decimal
 
 from flask import Response
@@ -11,36 +13,67 @@ from flask_babel import gettext as _
 from marketplace.money import yuan
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# OWASP "CSV injection": a cell starting with one of these is read as a formula by spreadsheets.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What openpyxl refuses (IllegalCharacterError): C0 controls but tab, newline and CR.
+ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 YUAN_FORMAT = '"¥"#,##0.00'
+
+
+def safe_text(text):
+    """A user's text as a spreadsheet shows it, never as a formula: illegal characters dropped,
+    a leading = + - @ tab or CR neutralised with an apostrophe."""
+    text = ILLEGAL.sub("", text)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def safe_cell(value):
+    """Text made safe; numbers (int, Decimal yuan) left as numbers; None as an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return safe_text(value)
+    return value
+
+
+def csv_value(value):
+    value = safe_cell(value)
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"  # yuan with two decimals
+    return value
 
 
 def csv_bytes(header, rows):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([csv_value(value) for value in header])
+    writer.writerows([csv_value(value) for value in row] for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def xlsx_row(sheet, row):
+    from openpyxl.cell import WriteOnlyCell
+
+    cells = []
+    for value in row:
+        cell = WriteOnlyCell(sheet, value=safe_cell(value))
+        if isinstance(value, Decimal):
+            cell.number_format = YUAN_FORMAT
+        cells.append(cell)
+    return cells
 
 
 def xlsx_bytes(header, rows, title="Sheet"):
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-    sheet.append(list(header))
+    sheet = book.create_sheet(safe_text(title)[:31])
+    sheet.append(xlsx_row(sheet, header))
     for row in rows:
-        sheet.append([money_cell(sheet, value) if isinstance(value, Decimal) else value for value in row])
+        sheet.append(xlsx_row(sheet, row))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def money_cell(sheet, amount):
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=amount)
-    cell.number_format = YUAN_FORMAT
-    return cell
 
 
 def in_yuan(header, rows, money_columns):

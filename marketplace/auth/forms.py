@@ -63,6 +63,14 @@ class RejectForm(Form):
                            description=_l("The applicant sees this text and can correct the registration."))
 
 
+class PasswordForm(Form):
+    current_password = PasswordField(_l("Current password"), validators=[required(), length(128)])
+    new_password = PasswordField(_l("New password"), validators=[required(), length(128)],
+                                 description=_l("10 to 128 characters, with letters and digits."))
+    confirm = PasswordField(_l("New password again"), validators=[
+        required(), EqualTo("new_password", message=_l("The two new passwords differ."))])
+
+
 class RejectApplicationForm(RejectForm):
     reason = TextAreaField(_l("Reason for rejection"), filters=[strip], validators=[required(), length(1000)],
                            description=_l("The enterprise sees this text and may apply again."))

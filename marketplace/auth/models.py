@@ -125,6 +125,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[object | None] = mapped_column(UTCDateTime)
     admin_role: Mapped[str] = mapped_column(String(20), default=AdminRole.OPERATOR, server_default="operator")
+    # Part of every session's user id: raising it ends all sessions of the user at once
+    # (logout, password change, disabling), copied cookies included.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     organisation = relationship("Organisation", back_populates="users")
 
@@ -137,6 +140,13 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.active
+
+    def get_id(self):
+        """Flask-Login's session id: the user id and the session version."""
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self):
+        self.session_version = (self.session_version or 1) + 1
 
     @property
     def is_admin(self):

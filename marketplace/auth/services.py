@@ -65,6 +65,26 @@ def register(account: AccountData, org: OrganisationData):
     return user
 
 
+def register_or_tell_owner(account: AccountData, org: OrganisationData):
+    """Register, or — when the e-mail already has an account — tell that account's owner by
+    e-mail instead, answering the caller the same way. Returns the new user or None.
+    Raises Duplicate (credit code), ValidationFailed."""
+    from marketplace.notifications.services import notify
+
+    owner = db.session.scalar(select(User).where(User.email == normalise_email(account.email)))
+    if owner is not None:
+        notify(db.session, [owner.id], "registration_attempt", N_("Someone tried to register with your e-mail"),
+               N_("A new registration was submitted with your e-mail address, which already has an account. "
+                  "If it was you, log in instead (or change your password if you have forgotten it); "
+                  "otherwise you can ignore this message."))
+        return None
+    user = register(account, org)
+    notify(db.session, [user.id], "registration_received", N_("Registration received"),
+           N_("Your registration of %(name)s was received. An administrator checks it, usually within two "
+              "working days; log in to follow the review."), name=user.organisation.legal_name)
+    return user
+
+
 def ensure_unique(email, code):
     if email and db.session.scalar(select(User.id).where(User.email == email)):
         raise Duplicate(N_("An account with this e-mail already exists. Log in instead."), field="email")
@@ -92,6 +112,52 @@ def authenticate(email, password):
     if not user.check_password(password or "") or not user.active:
         raise InvalidCredentials()
     user.last_login_at = utcnow()
+    return user
+
+
+def user_for_session(session_id):
+    """The active user a session belongs to, or None when the session was ended (its version is
+    older than the user's) or the user was disabled."""
+    user_id, _sep, version = str(session_id or "").partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id)) if len(user_id) <= 10 else None
+    if user is None or not user.active or str(user.session_version) != version:
+        return None
+    return user
+
+
+def end_sessions(user):
+    """Every session of `user` stops working at its next request."""
+    user.end_sessions()
+    db.session.flush()
+
+
+def change_password(user, current, new):
+    """Raises InvalidCredentials (wrong current password), ValidationFailed (weak new one)."""
+    if not user.check_password(current or ""):
+        raise InvalidCredentials(N_("The current password is incorrect."), field="current_password")
+    problem = password_problem(new)
+    if problem:
+        raise ValidationFailed(problem, field="new_password")
+    user.set_password(new)
+    end_sessions(user)
+    record(user, "user.password", user)
+
+
+def set_active(user_id, actor, active):
+    """An operator disables (or re-enables) an account; disabling ends its sessions at once.
+    Raises PermissionDenied, NotFound."""
+    require_operator(actor)
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(N_("This account does not exist."))
+    before = {"active": user.active}
+    user.active = bool(active)
+    if not user.active:
+        user.end_sessions()
+    db.session.flush()
+    record(actor, "user.active", user, before=before, after={"active": user.active})
     return user
 
 

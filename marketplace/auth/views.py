@@ -4,8 +4,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from marketplace import limits
 from marketplace.auth import services
-from marketplace.auth.forms import ConfirmForm, LoginForm, RegistrationForm, ResubmitForm
+from marketplace.auth.forms import ConfirmForm, LoginForm, PasswordForm, RegistrationForm, ResubmitForm
 from marketplace.errors import DomainError
 from marketplace.extensions import db, limiter, login_manager
 from marketplace.forms import apply_domain_error
@@ -17,8 +18,8 @@ ORG_FIELDS = ("kind", "legal_name", "credit_code", "legal_representative", "city
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    return db.session.get(services.User, int(user_id))
+def load_user(session_id):
+    return services.user_for_session(session_id)
 
 
 def safe_next(target, default):
@@ -30,6 +31,7 @@ def safe_next(target, default):
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limits.registration
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("auth.account"))
@@ -39,15 +41,17 @@ def register():
                                         **{name: getattr(form, name).data for name in ORG_FIELDS})
         account = services.AccountData(email=form.email.data, password=form.password.data, name=form.name.data)
         try:
-            user = services.register(account, org)
+            services.register_or_tell_owner(account, org)
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
         else:
+            # The same answer whether or not the e-mail had an account (its owner is told by
+            # e-mail), so the page cannot be used to find out who is registered.
             db.session.commit()
-            login_user(user)
-            flash(_("Registration received. An administrator will review it shortly."), "success")
-            return redirect(url_for("auth.account"))
+            flash(_("Registration received. We have sent an e-mail to %(email)s; log in to follow the review.",
+                    email=account.email), "success")
+            return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form), 200 if not form.errors else 422
 
 
@@ -62,6 +66,8 @@ def login_rate_key():
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=login_rate_key,
                methods=["POST"], deduct_when=login_failed)
+@limits.login_per_account
+@limits.login_per_address
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("auth.account"))
@@ -81,9 +87,30 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if ConfirmForm().validate_on_submit():
+        if current_user.is_authenticated:
+            services.end_sessions(current_user)  # a copied session cookie stops working too
+            db.session.commit()
         logout_user()
         flash(_("You have logged out."), "info")
     return redirect(url_for("catalog.home"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.new_password.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # this session goes on with the new version
+            flash(_("Your password has been changed. Other sessions of your account have been logged out."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/password.html", form=form), 200 if not form.errors else 422
 
 
 @bp.route("/account")

@@ -3,6 +3,7 @@ images. Each change writes a search-outbox row in the same transaction. Services
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from marketplace.catalog import uploads
 from marketplace.catalog.models import Category, Listing, ListingImage, ListingPackage, ListingRevision, \
@@ -256,5 +257,7 @@ def back_to_draft_after_change(listing, revision):
 def my_listings_query(actor, status=None):
     organisation = provider_organisation(actor)
     query = (select(Listing).where(Listing.provider_id == organisation.id, Listing.status != ListingStatus.DELETED)
+             .options(*(selectinload(revision).selectinload(ListingRevision.packages)
+                        for revision in (Listing.published_revision, Listing.working_revision)))
              .order_by(Listing.updated_at.desc(), Listing.id.desc()))
     return query.where(Listing.status == status) if status else query

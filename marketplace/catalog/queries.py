@@ -28,6 +28,7 @@ def published_listings():
             .where(Listing.status == ListingStatus.PUBLISHED)
             .options(contains_eager(Listing.published_revision).selectinload(ListingRevision.images)
                      .selectinload(ListingImage.file),
+                     contains_eager(Listing.published_revision).selectinload(ListingRevision.packages),
                      contains_eager(Listing.published_revision).selectinload(ListingRevision.category),
                      selectinload(Listing.provider)))
 
@@ -63,9 +64,9 @@ def featured_listings(limit=8):
     return list(db.session.scalars(query.limit(limit)).unique())
 
 
-def public_listing(listing_id):
-    """A published listing for its public page. Raises NotFound."""
-    listing = db.session.get(Listing, listing_id)
+def public_listing(listing_id, *options):
+    """A published listing for its public page (loaded with `options`). Raises NotFound."""
+    listing = db.session.get(Listing, listing_id, options=options)
     if listing is None or listing.status != ListingStatus.PUBLISHED or listing.published_revision is None:
         raise NotFound(N_("This listing does not exist or is no longer offered."))
     return listing

@@ -9,6 +9,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from marketplace.catalog import providers, queries, uploads
 from marketplace.catalog.markdown import render_markdown
 from marketplace.errors import handle_http_exception
+from marketplace.page_cache import per_generation
 from marketplace.pagination import paginate
 
 bp = Blueprint("catalog", __name__)
@@ -39,8 +40,9 @@ def home():
     from marketplace.vouchers.programs import highest_open_ratio
 
     return render_template("catalog/home.html", categories=queries.top_categories(),
-                           counts=queries.category_counts(), featured=queries.featured_listings(),
-                           voucher_ratio=highest_open_ratio())
+                           counts=per_generation("category_counts", queries.category_counts),
+                           featured=queries.featured_listings(),
+                           voucher_ratio=per_generation("highest_open_ratio", highest_open_ratio))
 
 
 @bp.route("/categories/<slug>")

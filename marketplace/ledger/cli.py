@@ -84,10 +84,12 @@ def export_command(since, output):
     from marketplace.vouchers.rules import SHANGHAI
 
     start = datetime.combine(since.date(), time(0), tzinfo=SHANGHAI)  # the zone's day starts at 00:00 in Beijing
+    from marketplace.audit.exports import csv_value
+
     writer = csv.writer(output)
     writer.writerow(EXPORT_HEADER)
     for row in transfers_since(db.session, start):
         values = list(row)
         values[2] = values[2].isoformat()
         values[8] = int(values[8])
-        writer.writerow(values)
+        writer.writerow([csv_value(value) for value in values])  # memos are typed by people: no formulas

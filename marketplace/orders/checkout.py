@@ -3,9 +3,11 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from marketplace import ledger
-from marketplace.catalog.models import AdmissionStatus, Listing, ListingPackage, ProviderProfile
+from marketplace.catalog.models import (AdmissionStatus, Category, Listing, ListingPackage, ListingRevision,
+                                        ProviderProfile)
 from marketplace.catalog.queries import public_listing
 from marketplace.database import utcnow
 from marketplace.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
@@ -42,9 +44,17 @@ def provider_admitted_at(provider_id):
         ProviderProfile.organisation_id == provider_id, ProviderProfile.status == AdmissionStatus.ADMITTED))
 
 
+# One query for the listing, its published revision, category (and parent), provider, then one
+# for the packages: what quote and place_order read, instead of a lazy load each.
+WHAT_AN_OFFER_READS = (
+    joinedload(Listing.published_revision).joinedload(ListingRevision.category).joinedload(Category.parent),
+    joinedload(Listing.published_revision).selectinload(ListingRevision.packages),
+    joinedload(Listing.provider))
+
+
 def offer_for(listing_id, package_id):
     """The package of a published listing. Raises NotFound (unpublished a second ago included)."""
-    listing = public_listing(listing_id)
+    listing = public_listing(listing_id, *WHAT_AN_OFFER_READS)
     revision = listing.published_revision
     if revision.price_on_request:
         raise InvalidState(N_("This service is priced on request: ask the provider for a quote first."))

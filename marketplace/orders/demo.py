@@ -55,7 +55,35 @@ def seed_orders(admin):
                                      f"demo-order-{index}")
         advance(order, goal, buyer, provider, admin, index)
     db.session.flush()
+    seed_paid_payout(admin)
     return len(PLAN)
+
+
+def seed_paid_payout(admin):
+    """The completed orders' providers get verified bank details and are paid in one batch, as if
+    the orders had been completed three weeks ago (past the payout holding period; demo data
+    only). Skipped where two operators are required (FOUR_EYES): the demo has one."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from marketplace.database import utcnow
+    from marketplace.payouts import services as payouts
+
+    if current_app.config.get("FOUR_EYES"):
+        return
+    completed = db.session.scalars(select(Order).where(Order.status == "completed")).all()
+    for order in completed:
+        order.completed_at = utcnow() - timedelta(days=21)
+    for provider_id in sorted({order.provider_id for order in completed}):
+        member = db.session.scalar(select(User).where(User.organisation_id == provider_id).order_by(User.id))
+        account = payouts.submit_bank_account(member, payouts.BankData(
+            member.organisation.legal_name, "中国银行厦门分行", "火炬园支行", f"40{provider_id:06d}12345678"))
+        payouts.verify_bank_account(admin, account.id)
+    batch = payouts.create_batch(admin, "演示：首批服务机构付款")
+    payouts.approve_batch(admin, batch.id)
+    payouts.mark_exported(admin, batch.id)
+    payouts.mark_paid(admin, batch.id, "BOC-DEMO-20261205-001")
 
 
 def overdue(order):

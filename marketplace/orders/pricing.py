@@ -16,7 +16,7 @@ from marketplace.auth.models import Organisation
 from marketplace.extensions import db
 from marketplace.i18n import N_
 from marketplace.money import format_fen
-from marketplace.parties.services import related_parties  # noqa: F401  (the one related-party rule)
+from marketplace.parties.services import related_parties
 from marketplace.vouchers.models import Voucher, VoucherProgram
 from marketplace.vouchers.rules import enterprise_problem, percent_text, usable
 

@@ -5,6 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from marketplace import limits
 from marketplace.catalog.queries import public_listing
 from marketplace.forms import attempt
 from marketplace.orders import services
@@ -24,6 +25,7 @@ def quotes():
 
 
 @bp.route("/quotes/new", methods=["GET", "POST"])
+@limits.quote_requests
 @login_required
 def request_quote():
     listing = public_listing(int_arg("listing"))

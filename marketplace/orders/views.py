@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from marketplace import limits
 from marketplace.catalog import uploads
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -155,6 +156,7 @@ def store_attachment(order, file_storage, field):
 
 
 @bp.route("/<number>/messages", methods=["POST"])
+@limits.messages
 @login_required
 def message(number):
     order = services.get_order(number, current_user)

@@ -1,18 +1,17 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Optional, Regexp
 
-from marketplace.forms import length, required, strip, upper
+from marketplace.forms import Form, length, required, strip, upper
 from marketplace.parties.models import AFFILIATION_KINDS
 
 PHONE = Regexp(r"^[0-9+\-() ]{7,30}$", message=_l("Enter a phone number of 7 to 30 digits (+, -, spaces allowed)."))
 ORGANISATION_HINT = _l("Its unified social credit code or exact legal name.")
 
 
-class AffiliationForm(FlaskForm):
+class AffiliationForm(Form):
     organisation_a = StringField(_l("First organisation"), filters=[strip], validators=[required(), length(100)],
                                  description=ORGANISATION_HINT)
     organisation_b = StringField(_l("Second organisation"), filters=[strip], validators=[required(), length(100)],
@@ -25,13 +24,13 @@ class AffiliationForm(FlaskForm):
                          description=_l("E.g. a shareholder register extract or a declaration."))
 
 
-class EndAffiliationForm(FlaskForm):
+class EndAffiliationForm(Form):
     reason = TextAreaField(_l("Reason for ending"), filters=[strip], validators=[required(), length(2000)])
     confirm = BooleanField(_l("I understand vouchers can be used between the two organisations again."),
                            validators=[InputRequired(message=_l("Tick the box to confirm."))])
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(Form):
     legal_representative = StringField(_l("Legal representative"), filters=[strip], validators=[length(50)])
     city = StringField(_l("City"), filters=[strip], validators=[length(50)])
     contact_name = StringField(_l("Contact person"), filters=[strip], validators=[length(50)])
@@ -44,7 +43,7 @@ class DetailsForm(FlaskForm):
                                              "on the business licence."))
 
 
-class ExceptionForm(FlaskForm):
+class ExceptionForm(Form):
     enterprise = StringField(_l("Enterprise"), filters=[strip], validators=[required(), length(100)],
                              description=ORGANISATION_HINT)
     provider = StringField(_l("Service provider"), filters=[strip], validators=[required(), length(100)],

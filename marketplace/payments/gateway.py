@@ -190,6 +190,8 @@ class StripeGateway(PaymentGateway):
     def construct_webhook_event(self, payload, signature_header):
         if not self.webhook_secret or not signature_header:
             raise InvalidWebhook("missing signature or secret")
+        if signed_in_the_future(signature_header):
+            raise InvalidWebhook("signature timestamp is in the future")
         try:
             event = stripe.Webhook.construct_event(payload, signature_header, self.webhook_secret)
         except (stripe.SignatureVerificationError, ValueError, json.JSONDecodeError) as error:
@@ -200,6 +202,21 @@ class StripeGateway(PaymentGateway):
     def _require_emulator(self):
         if not self.test_methods:
             raise RuntimeError("test payment methods exist only with STRIPE_API_BASE (localstripe)")
+
+
+WEBHOOK_TOLERANCE = 300  # seconds, both ways: stripe's own check refuses only old signatures
+
+
+def signed_in_the_future(signature_header, now=None):
+    """True when the header's `t=` lies more than the tolerance ahead of our clock (a signature made
+    now for later replay)."""
+    import time
+
+    stamps = [part[2:] for part in signature_header.split(",") if part.strip().startswith("t=")]
+    stamp = stamps[0].strip() if stamps else ""
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:
+        return False  # no usable timestamp: stripe's verification refuses the header
+    return int(stamp) > (now or time.time()) + WEBHOOK_TOLERANCE
 
 
 def gateway_from_config(config):

@@ -14,12 +14,21 @@ class NothingSelected(ValidationFailed):
     message = N_("Select at least one order.")
 
 
-class InvoiceMissing(ValidationFailed):
-    message = N_("Enter the invoice number for order %(number)s.")
-
-
 class EvidenceMissing(ValidationFailed):
     message = N_("Upload the evidence: at least the contract, the invoice or the acceptance report.")
+
+
+class EvidenceIncomplete(ValidationFailed):
+    message = N_("This program requires this evidence, still missing: %(missing)s.")
+
+    def __init__(self, labels, field="evidence"):
+        self.labels = labels  # msgids of the missing kinds, each translated where shown
+        super().__init__(field=field, missing=", ".join(labels))
+
+    def translated(self):
+        from flask_babel import gettext
+
+        return gettext(self.message) % {"missing": "、".join(gettext(label) for label in self.labels)}
 
 
 class RequestNotFound(NotFound):

@@ -121,7 +121,9 @@ class RedemptionItem(db.Model):
     __tablename__ = "redemption_items"
     __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),
                       UniqueConstraint("request_id", "order_id", name="uq_redemption_items_request_order"),
-                      UniqueConstraint("live_order_id", "program_id", name="uq_redemption_items_live_order_program"))
+                      UniqueConstraint("live_order_id", "program_id", name="uq_redemption_items_live_order_program"),
+                      # An invoice backs one live claim per provider (NULL once the request is rejected).
+                      UniqueConstraint("provider_id", "live_invoice", name="uq_redemption_items_provider_live_invoice"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("redemption_requests.id"), index=True)
@@ -130,11 +132,19 @@ class RedemptionItem(db.Model):
     # one live request at most (an order paid from two programs is claimed once in each).
     live_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("voucher_programs.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    invoice_code: Mapped[str] = mapped_column(String(12), default="", server_default="")  # "" for a 数电发票
     invoice_number: Mapped[str] = mapped_column(String(60))
+    invoice_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    live_invoice: Mapped[str | None] = mapped_column(String(40))  # the invoice's key while the request is live
     amount_fen: Mapped[int] = mapped_column(BigInteger)
 
     request = relationship("RedemptionRequest", back_populates="items")
     order = relationship("Order", foreign_keys=[order_id])
+
+    @property
+    def invoice_display(self):
+        return f"{self.invoice_code} {self.invoice_number}" if self.invoice_code else self.invoice_number
 
 
 class RedemptionEvidence(db.Model):

@@ -19,19 +19,21 @@ from marketplace.notifications import services as notifications
 from marketplace.orders import lifecycle
 from marketplace.orders.actions import reason_required
 from marketplace.orders.models import Order, OrderStatus, OrderVoucher
-from marketplace.redemption import errors
+from marketplace.redemption import errors, invoices
 from marketplace.redemption.models import (EVIDENCE_KINDS, REQUEST_LABELS, RedemptionEvidence, RedemptionItem,
                                            RedemptionRequest, RequestStatus as R)
-from marketplace.vouchers.models import Voucher, VoucherProgram
+from marketplace.vouchers.models import EVIDENCE_CHECKLIST, Voucher, VoucherProgram
 from marketplace.vouchers.rules import local_date
-
-MAX_INVOICE = 60
 
 
 @dataclass(frozen=True)
 class Claim:
+    """One order claimed, with the invoice issued for its voucher share (see invoices.py)."""
+
     order_id: int
     invoice_number: str
+    invoice_code: str = ""  # "" for a 数电发票
+    invoice_amount_fen: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ def require_provider(actor):
 
 def submit(actor, program_id, claims, evidence, note="", now=None):
     """A provider's new redemption request. Raises RedemptionClosed, NotClaimable, NothingSelected,
-    InvoiceMissing, EvidenceMissing, ValidationFailed (uploads), PermissionDenied."""
+    InvoiceInvalid, InvoiceUsed, EvidenceIncomplete, EvidenceMissing, ValidationFailed (uploads),
+    PermissionDenied."""
     require_provider(actor)
     program = db.session.get(VoucherProgram, program_id)
     if program is None:
@@ -113,19 +116,32 @@ def add_items(request, actor, claims):
     if not claims:
         raise errors.NothingSelected(field="orders")
     available = {order.id: (order, amount) for order, amount in claimable_orders(actor.organisation_id, request.program_id)}
+    seen = set()
     for claim in claims:
         if claim.order_id not in available:
             order = db.session.get(Order, claim.order_id)
             raise errors.NotClaimable(number=getattr(order, "number", "?"), field="orders")
         order, amount = available[claim.order_id]
-        invoice = (claim.invoice_number or "").strip()
-        if not invoice or len(invoice) > MAX_INVOICE:
-            raise errors.InvoiceMissing(number=order.number, field="orders")
+        invoice = checked_invoice(request, order, amount, claim, seen)
         db.session.add(RedemptionItem(request_id=request.id, order_id=order.id, live_order_id=order.id,
-                                      program_id=request.program_id, invoice_number=invoice, amount_fen=amount))
+                                      program_id=request.program_id, provider_id=request.provider_id,
+                                      invoice_code=invoice.code, invoice_number=invoice.number,
+                                      invoice_amount_fen=invoice.amount_fen, live_invoice=invoice.key, amount_fen=amount))
         if order.status == OrderStatus.COMPLETED:
-            lifecycle.transition(order, "request_redemption", actor, invoice)
+            lifecycle.transition(order, "request_redemption", actor, invoice.display)
     db.session.flush()
+
+
+def checked_invoice(request, order, amount, claim, seen, item_id=None):
+    """The claim's invoice, well formed, for exactly `amount`, backing no other live claim of the
+    provider (nor another order of this request). Raises InvoiceInvalid, InvoiceUsed."""
+    invoice = invoices.parse(order.number, claim.invoice_code, claim.invoice_number, claim.invoice_amount_fen,
+                             amount, local_date(utcnow()).year)
+    if invoice.key in seen:
+        raise invoices.InvoiceUsed(number=order.number, invoice=invoice.display, field="orders")
+    seen.add(invoice.key)
+    invoices.check_unused(request.provider_id, invoice, order.number, except_item_id=item_id)
+    return invoice
 
 
 def add_evidence(request, actor, evidence):
@@ -134,8 +150,18 @@ def add_evidence(request, actor, evidence):
         stored = uploads.store_document(actor.organisation, item.upload, "redemption", field="evidence")
         db.session.add(RedemptionEvidence(request_id=request.id, file_id=stored.id, kind=kind))
     db.session.flush()
-    if not db.session.scalar(select(func.count()).select_from(RedemptionEvidence)
-                             .where(RedemptionEvidence.request_id == request.id)):
+    check_evidence(request)
+
+
+def check_evidence(request):
+    """The program's checklist (every kind it requires), or at least one document when it has none.
+    Raises EvidenceIncomplete, EvidenceMissing."""
+    kinds = set(db.session.scalars(select(RedemptionEvidence.kind).where(RedemptionEvidence.request_id == request.id)))
+    required = [kind for kind in EVIDENCE_CHECKLIST if kind in (request.program.required_evidence or [])]
+    missing = [kind for kind in required if kind not in kinds]
+    if missing:
+        raise errors.EvidenceIncomplete([EVIDENCE_CHECKLIST[kind] for kind in missing])
+    if not kinds:
         raise errors.EvidenceMissing(field="evidence")
 
 
@@ -146,24 +172,34 @@ def after_submission(request, actor):
     db.session.flush()
 
 
-def resubmit(request_id, actor, invoices, evidence, note="", now=None):
-    """Send a returned request back for review with corrected invoice numbers ({order id: number})
-    and any further evidence. Raises WrongState, RedemptionClosed, InvoiceMissing, …"""
+def resubmit(request_id, actor, corrected, evidence, note="", now=None):
+    """Send a returned request back for review with corrected invoices ({order id: Claim}; orders
+    left out keep theirs, checked again) and any further evidence. Raises WrongState,
+    RedemptionClosed, InvoiceInvalid, InvoiceUsed, EvidenceIncomplete, …"""
     request = get_request(request_id, actor)
     require_provider(actor)
     if request.status != R.RETURNED:
         raise errors.WrongState(state=REQUEST_LABELS[request.status])
     check_deadline(request.program, now)
+    seen = set()
     for item in request.items:
-        invoice = (invoices.get(item.order_id, item.invoice_number) or "").strip()
-        if not invoice or len(invoice) > MAX_INVOICE:
-            raise errors.InvoiceMissing(number=item.order.number, field="orders")
-        item.invoice_number = invoice
+        claim = corrected.get(item.order_id) or Claim(item.order_id, item.invoice_number, item.invoice_code,
+                                                      item.invoice_amount_fen)
+        invoice = checked_invoice(request, item.order, item.amount_fen, claim, seen, item_id=item.id)
+        item.invoice_code, item.invoice_number = invoice.code, invoice.number
+        item.invoice_amount_fen, item.live_invoice = invoice.amount_fen, invoice.key
     if note:
         request.note = note.strip()[:2000]
     add_evidence(request, actor, evidence)
     after_submission(request, actor)
     return request
+
+
+def claim_for(order, program_id, serial, year):
+    """A claim of the order's whole share in the program with a well-formed 数电发票 for it (demo
+    data, the simulation and tests; a provider types its real invoice)."""
+    amount = posted_shares([order.id], program_id).get(order.id, 0)
+    return Claim(order.id, invoices.sample_number(serial, year), "", amount)
 
 
 def live_items(order_id):
@@ -207,7 +243,7 @@ def review(request_id, actor, decision, reason=""):
     else:
         request.status = R.REJECTED
         for item in request.items:
-            item.live_order_id = None
+            item.live_order_id = item.live_invoice = None
             db.session.flush()
             if not live_items(item.order_id):  # no other program's claim still holds the order
                 lifecycle.transition(item.order, "reject_redemption", actor, request.reason)

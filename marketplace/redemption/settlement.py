@@ -11,6 +11,7 @@ from marketplace.database import utcnow
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import N_
+from marketplace.money import yuan
 from marketplace.ledger.accounts import program_account_code, receivable_account_code
 from marketplace.ledger.models import AccountKind
 from marketplace.orders import lifecycle
@@ -76,7 +77,7 @@ def export_rows(batch):
     for request in batch.requests:
         for item in request.items:
             yield (batch.id, request.number, request.provider.legal_name, request.provider.credit_code,
-                   request.program.code, item.order.number, item.invoice_number,
+                   request.program.code, item.order.number, item.invoice_display,
                    yuan(item.amount_fen), item.amount_fen)
 
 
@@ -136,5 +137,5 @@ def settle_requests(batch, actor, reference):
             yield ledger.TransferRequest(
                 receivable_account_code(code, request.provider_id), program_account_code(code, AccountKind.SETTLED),
                 item.amount_fen, ledger.TransferKind.SETTLE, key=f"settle:{reference}:{item.id}",
-                actor_id=actor.id, memo=f"{request.number} {item.invoice_number}"[:200],
+                actor_id=actor.id, memo=f"{request.number} {item.invoice_display}"[:200],
                 order_id=item.order_id, settlement_id=batch.id)

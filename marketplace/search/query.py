@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from whoosh import query as Q
 
-from marketplace.search.bridge import bridge_spans
 from marketplace.search.analysis import STOP_WORDS, fold, initials, is_cjk, pinyin, stem, words
+from marketplace.search.bridge import bridge_spans
 
 # title > tags > summary > description > provider
 FIELD_BOOSTS = {"title": 6.0, "tags": 4.0, "summary": 2.5, "description": 1.0, "provider": 0.6}
@@ -25,6 +25,7 @@ BRIDGE_WEIGHT = 0.7  # a translation counts a little less than the words the use
 QUERY_STOP_WORDS = frozenset("""can could do does did get got me you your someone somebody into about there any some
 this that these those have has help please should would will am us its much many just like know want wants
 needs service services provider providers offer offers best good""".split())
+QUERY_STOPS = STOP_WORDS | QUERY_STOP_WORDS
 
 
 @dataclass
@@ -101,7 +102,7 @@ def parse(text, synonyms=None, vocabulary=None):
 
 
 def segmented_units(text):
-    return [Unit(word) for word, _, _ in words(text, mode="default") if word not in STOP_WORDS | QUERY_STOP_WORDS]
+    return [Unit(word) for word, _, _ in words(text, mode="default") if word not in QUERY_STOPS]
 
 
 def plain_units(text, table, vocabulary):
@@ -109,7 +110,7 @@ def plain_units(text, table, vocabulary):
     if vocabulary is None or not re.search(r"[a-z]", text):
         return segmented_units(text)
     units, cursor = [], 0
-    for start, end, key, alternatives in bridge_spans(text, vocabulary, STOP_WORDS | QUERY_STOP_WORDS):
+    for start, end, key, alternatives in bridge_spans(text, vocabulary, QUERY_STOPS):
         units += segmented_units(text[cursor:start])
         unit = Unit(key, table.get(key, []), [(zh, weight, table.get(zh, [])) for zh, weight in alternatives])
         if " " in key:

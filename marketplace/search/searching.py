@@ -15,9 +15,9 @@ from marketplace.search.engine import IndexArrays, Match, and_maybe, evaluate, r
 from marketplace.search.highlight import highlights
 
 TEXT_FIELDS = ("title", "tags", "summary", "description")
-RESCORE_WINDOW = 200
+RESCORE_WINDOW = 200  # the top documents by the pass's score that the bonuses re-rank
 FILL = 30  # a strict pass finding fewer listings than this is followed by related ones
-TIER = 1e6  # added to strict scores when related listings fill below them: above any bonus  # the top documents by the pass's score that the bonuses re-rank
+TIER = 1e6  # added to strict scores when related listings fill below them: above any bonus
 
 
 # -- the passes ----------------------------------------------------------------------------------
@@ -168,9 +168,11 @@ def spelling_corrected(searcher, arrays, parsed, table, known):
 def translation(parsed, changes):
     """The Chinese the corrected English words bridge to ('incubator' → '孵化器'), so the
     "did you mean" speaks both languages; None when nothing English was corrected."""
-    fixed = set(changes.values())
-    chinese = [unit.bridged[0][0] for unit in parsed.units
-               if unit.bridged and (unit.text in fixed or set(unit.text.split()) & fixed)]
+    fixed, chinese = set(changes.values()), []
+    for unit in parsed.units:
+        if unit.text.isascii() and (unit.text in fixed or set(unit.text.split()) & fixed):
+            options = [zh for zh, _, _ in unit.bridged] + [alt for alt in unit.alternatives if is_cjk(alt)]
+            chinese += options[:1]
     return " ".join(chinese) or None
 
 

@@ -9,6 +9,7 @@ one leading to the most listings wins. A Chinese word the index does not hold be
 frequent title word with the same pinyin (同音字)."""
 import re
 from collections import OrderedDict
+from functools import lru_cache
 from threading import Lock
 
 from marketplace.search import bridge
@@ -124,10 +125,17 @@ def usefulness(word, words, vocabulary):
     direct = words.get(word, 0)
     bridged = [vocabulary(zh.split()[0]) for zh, _ in bridge.glossary_alternatives(word)]
     bridged += [vocabulary(zh) for zh, _ in bridge.cedict_alternatives(word, vocabulary)]
+    if word in glossary_words():
+        bridged.append(1)  # a word of a glossary phrase (compatibility in electromagnetic compatibility)
     return max([direct] + bridged)
 
 
 _bridge_cache = []
+
+
+@lru_cache(maxsize=1)
+def glossary_words():
+    return frozenset(word for key in bridge.glossary() for word in key.split())
 
 
 def _bridge_words():

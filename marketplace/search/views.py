@@ -2,6 +2,7 @@
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext
 
+from marketplace import limits
 from marketplace.search import services
 from marketplace.search.backend import PRICE_BANDS
 from marketplace.search.forms import BadParameter, lenient_params, parse_params
@@ -31,6 +32,7 @@ def suggest():
 
 
 @bp.route("/api/v1/search")
+@limits.search_api
 def api_search():
     categories = services.categories_by_slug()
     try:
@@ -47,6 +49,13 @@ def api_search():
         "suggestion": result.suggestion,
         "suggestion_translation": result.suggestion_translation,
     })
+
+
+@bp.route("/api/v1/openapi.json")
+def api_description():
+    from marketplace.search.openapi import document
+
+    return jsonify(document(services.categories_by_slug()))
 
 
 def api_hit(hit):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from marketplace.auth.models import User
 from marketplace.catalog import uploads
 from marketplace.catalog.models import Listing, ListingStatus
-from marketplace.database import SimulatedClock
+from marketplace.database import SimulatedClock, utcnow
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus
@@ -21,6 +21,7 @@ from marketplace.redemption.models import RedemptionRequest, RequestStatus
 from marketplace.simulation.operator_actions import OperatorActions
 from marketplace.vouchers import services as vouchers
 from marketplace.vouchers.models import VoucherProgram
+from marketplace.vouchers.rules import local_date
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -159,10 +160,12 @@ class Actions(OperatorActions):
         program = self.rng.choice(sorted(claimable, key=lambda p: p.id))
         chosen = [order for order, _amount in claimable[program] if self.rng.random() < 0.7] or \
             [claimable[program][0][0]]
-        claims = [redemption.Claim(order.id, f"INV{order.id:06d}") for order in chosen]
         files = [redemption.Evidence("invoice", uploads.Upload("invoice.pdf", PDF))]
-        return (f"{provider.email} requests redemption of {len(claims)} order(s) in {program.code}",
-                lambda: redemption.submit(provider, program.id, claims, files))
+        year = local_date(utcnow()).year
+        claims = lambda: [redemption.claim_for(order, program.id, order.id * 1000 + program.id % 1000, year)  # noqa: E731
+                          for order in chosen]  # a well-formed 数电发票 for each order's whole share
+        return (f"{provider.email} requests redemption of {len(chosen)} order(s) in {program.code}",
+                lambda: redemption.submit(provider, program.id, claims(), files))
 
 
     def resubmit(self):

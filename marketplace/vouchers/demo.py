@@ -1,11 +1,12 @@
-"""Demo programs: 2026 open with vouchers issued to the demo enterprises, 2025 expired and lapsed."""
+"""Demo programs: 2026 open with vouchers issued to the demo enterprises; 2025 expired, lapsed
+and closed for the year with its final account (决算)."""
 from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 
 from marketplace.auth.models import Organisation, User
 from marketplace.extensions import db
-from marketplace.vouchers import services
+from marketplace.vouchers import lifecycle, services
 from marketplace.vouchers.issuance import IssueItem
 from marketplace.vouchers.models import VoucherProgram
 
@@ -33,6 +34,7 @@ def seed_vouchers(admin):
     expired = open_with_grants(EXPIRED, admin, 2)
     services.expire_vouchers(datetime(2026, 1, 2, tzinfo=timezone.utc))
     services.close_program(expired.id, admin, reason="年度结束")
+    lifecycle.close_year(expired.id, admin)
     return current
 
 

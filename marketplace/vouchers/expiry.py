@@ -131,6 +131,9 @@ def revoke(voucher_id, actor, reason):
         raise errors.VoucherNotFound()
     if voucher.revoked_at is not None:
         raise errors.AlreadyRevoked()
+    from marketplace.vouchers.programs import refuse_if_final
+
+    refuse_if_final(voucher.program)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(N_("Give the reason for revoking; it is kept in the audit log."), field="reason")

@@ -8,7 +8,7 @@ from wtforms.validators import InputRequired, Optional, Regexp, ValidationError
 
 from marketplace.catalog.taxonomy import CATEGORY_LABELS
 from marketplace.forms import Form, MultiCheckboxField, PercentField, YuanField, length, required, strip, upper
-from marketplace.vouchers.models import CLAWBACK_TARGETS, ENTERPRISE_FLAGS, ISSUANCE_MODES
+from marketplace.vouchers.models import CLAWBACK_TARGETS, ENTERPRISE_FLAGS, EVIDENCE_CHECKLIST, ISSUANCE_MODES
 from marketplace.vouchers.programs import ProgramData
 
 RATIO_ITEM = re.compile(r"^\s*([a-z]+)\s*[=:：]\s*(\d{1,3}(?:\.\d{1,2})?)\s*%?\s*$")
@@ -51,6 +51,8 @@ class ProgramForm(Form):
                                              choices=[SelectChoice(slug, label) for slug, label in CATEGORY_LABELS.items()])
     required_flags = MultiCheckboxField(_l("Only for enterprises that are"),
                                         choices=[SelectChoice(flag, label) for flag, label in ENTERPRISE_FLAGS.items()])
+    required_evidence = MultiCheckboxField(_l("Evidence a redemption request must include"),
+                                           choices=[SelectChoice(key, _l(label)) for key, label in EVIDENCE_CHECKLIST.items()])
     issuance_mode = RadioField(_l("How applications are issued"), default="reviewed",
                                choices=[SelectChoice(key, label) for key, label in ISSUANCE_MODES.items()])
     clawback_to = RadioField(_l("A clawed-back voucher share goes"), default="voucher",
@@ -79,12 +81,13 @@ class ProgramForm(Form):
             redeem_by=self.redeem_by.data, enterprise_cap_fen=self.enterprise_cap.data,
             order_cap_fen=self.order_cap.data, ratio_bp=self.ratio.data, category_ratios=self.parsed_ratios,
             full_cover_below_fen=self.full_cover_below.data, eligible_categories=list(self.eligible_categories.data),
-            required_flags=list(self.required_flags.data), reclaim_threshold_bp=self.reclaim_threshold.data,
+            required_flags=list(self.required_flags.data), required_evidence=list(self.required_evidence.data or []),
+            reclaim_threshold_bp=self.reclaim_threshold.data,
             issuance_mode=self.issuance_mode.data, clawback_to=self.clawback_to.data)
 
     def fill_from(self, program):
         for name in ("code", "name", "funder", "description", "valid_from", "use_by", "redeem_by",
-                     "eligible_categories", "required_flags", "issuance_mode", "clawback_to"):
+                     "eligible_categories", "required_flags", "required_evidence", "issuance_mode", "clawback_to"):
             getattr(self, name).data = getattr(program, name)
         self.budget.data, self.enterprise_cap.data = program.budget_fen, program.enterprise_cap_fen
         self.order_cap.data, self.full_cover_below.data = program.order_cap_fen, program.full_cover_below_fen

@@ -11,6 +11,8 @@ from marketplace.extensions import db
 from marketplace.i18n import N_
 
 
+EVIDENCE_CHECKLIST = {"contract": N_("Contract"), "invoice": N_("Invoice"), "acceptance": N_("Acceptance report")}
+
 class ProgramStatus(enum.StrEnum):
     DRAFT = "draft"
     OPEN = "open"
@@ -64,6 +66,8 @@ class VoucherProgram(db.Model):
     full_cover_below_fen: Mapped[int | None] = mapped_column(BigInteger)
     eligible_categories: Mapped[list] = mapped_column(JSON, default=list)
     required_flags: Mapped[list] = mapped_column(JSON, default=list)
+    # Evidence a redemption request must carry (keys of EVIDENCE_CHECKLIST); empty: any one document.
+    required_evidence: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     reclaim_threshold_bp: Mapped[int] = mapped_column(Integer, default=8000)
     status: Mapped[str] = mapped_column(String(10), default=ProgramStatus.DRAFT)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
@@ -85,6 +89,12 @@ class VoucherProgram(db.Model):
     def ratio_for(self, category):
         """Subsidy ratio in basis points for a service category (override or the default)."""
         return int(self.category_ratios.get(category, self.ratio_bp))
+
+    @property
+    def required_evidence_labels(self):
+        """The checklist's labels (msgids) in their usual order."""
+        return [label for key, label in EVIDENCE_CHECKLIST.items() if key in (self.required_evidence or [])]
+
 
 
 class VoucherApplication(db.Model):

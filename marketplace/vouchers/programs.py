@@ -13,7 +13,8 @@ from marketplace.extensions import db
 from marketplace.i18n import N_
 from marketplace.notifications import services as notifications
 from marketplace.vouchers.errors import ProgramLocked, ProgramNotFound
-from marketplace.vouchers.models import CLAWBACK_TARGETS, ISSUANCE_MODES, ProgramStatus, Voucher, VoucherProgram
+from marketplace.vouchers.models import (CLAWBACK_TARGETS, EVIDENCE_CHECKLIST, ISSUANCE_MODES, ProgramStatus, Voucher,
+                                         VoucherProgram)
 from marketplace.vouchers.rules import enterprise_problem
 
 # Once a voucher exists these would change what was promised to its holder.
@@ -38,6 +39,7 @@ class ProgramData:
     category_ratios: dict = field(default_factory=dict)
     eligible_categories: list = field(default_factory=list)
     required_flags: list = field(default_factory=list)
+    required_evidence: list = field(default_factory=list)  # keys of EVIDENCE_CHECKLIST
     description: str = ""
     issuance_mode: str = "reviewed"
     clawback_to: str = "voucher"
@@ -51,6 +53,8 @@ class ProgramData:
             return ValidationFailed(N_("The per-order cap cannot exceed the per-enterprise cap."), field="order_cap_fen")
         if not self.eligible_categories:
             return ValidationFailed(N_("Choose at least one eligible service category."), field="eligible_categories")
+        if not set(self.required_evidence) <= set(EVIDENCE_CHECKLIST):
+            return ValidationFailed(N_("Choose one of the offered options."), field="required_evidence")
         if self.issuance_mode not in ISSUANCE_MODES or self.clawback_to not in CLAWBACK_TARGETS:
             return ValidationFailed(N_("Choose one of the offered options."), field="issuance_mode")
         return None
@@ -90,6 +94,15 @@ def create_program(data: ProgramData, actor):
     return program
 
 
+FROZEN = N_("This program is closed for the year (决算): it can no longer change.")
+
+
+def refuse_if_final(program):
+    """A program closed for the year is read-only: its final account must stay what the ledger says."""
+    if program.status == ProgramStatus.FINAL:
+        raise InvalidState(FROZEN)
+
+
 def issuance_started(program):
     return db.session.scalar(select(func.count()).select_from(Voucher).where(Voucher.program_id == program.id)) > 0
 
@@ -99,6 +112,7 @@ def update_program(program_id, data: ProgramData, actor):
     Raises PermissionDenied, ProgramNotFound, ValidationFailed, ProgramLocked."""
     require_operator(actor)
     program = get_program(program_id)
+    refuse_if_final(program)
     if data.problem():
         raise data.problem()
     before = snapshot(program)

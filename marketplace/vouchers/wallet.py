@@ -2,7 +2,8 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from marketplace import ledger
 from marketplace.extensions import db
@@ -25,20 +26,31 @@ class WalletRow:
     expiring_soon: bool
 
 
-def used_and_lapsed(voucher):
+def lapsed_by_account(account_ids):
+    """{voucher account id: posted debits that lapsed or revoked it} for many vouchers in one query."""
+    if not account_ids:
+        return {}
+    rows = db.session.execute(
+        select(ledger.Transfer.debit_account_id, func.sum(ledger.Transfer.amount))
+        .where(ledger.Transfer.debit_account_id.in_(account_ids), ledger.Transfer.pending.is_(False),
+               ledger.Transfer.kind.in_((TransferKind.LAPSE, TransferKind.REVOKE)))
+        .group_by(ledger.Transfer.debit_account_id))
+    return {account_id: int(total) for account_id, total in rows}
+
+
+def used_and_lapsed(voucher, lapsed=None):
     """Posted debits of the voucher split into redeemed on orders and lapsed/revoked."""
-    rows = db.session.execute(select(ledger.Transfer.kind, ledger.Transfer.amount).where(
-        ledger.Transfer.debit_account_id == voucher.account_id, ledger.Transfer.pending.is_(False))).all()
-    lapsed = sum(amount for kind, amount in rows if kind in (TransferKind.LAPSE, TransferKind.REVOKE))
-    account = voucher.account
-    return account.debits_posted - lapsed, lapsed
+    if lapsed is None:
+        lapsed = lapsed_by_account([voucher.account_id]).get(voucher.account_id, 0)
+    return voucher.account.debits_posted - lapsed, lapsed
 
 
-def wallet_row(voucher, today):
+def wallet_row(voucher, today, lapsed=None):
+    """`lapsed`: the voucher's lapsed/revoked total when the caller read it for many (wallet)."""
     account = voucher.account
     held = account.debits_pending
     available = ledger.spendable(account)
-    used, lapsed = used_and_lapsed(voucher)
+    used, lapsed = used_and_lapsed(voucher, lapsed)
     status = voucher_status(voucher, available, held, today, used)
     soon = status in ("active", "partly_used") and available > 0 and \
         voucher.program.use_by - today <= timedelta(days=EXPIRY_WARNING_DAYS)
@@ -48,8 +60,10 @@ def wallet_row(voucher, today):
 def wallet(organisation_id, now):
     today = local_date(now)
     vouchers = db.session.scalars(select(Voucher).where(Voucher.organisation_id == organisation_id)
+                                  .options(selectinload(Voucher.account), selectinload(Voucher.program))
                                   .order_by(Voucher.issued_at.desc(), Voucher.id.desc())).all()
-    return [wallet_row(voucher, today) for voucher in vouchers]
+    lapsed = lapsed_by_account([voucher.account_id for voucher in vouchers])
+    return [wallet_row(voucher, today, lapsed.get(voucher.account_id, 0)) for voucher in vouchers]
 
 
 def voucher_for(actor, number):

@@ -2,7 +2,7 @@
 usage, acronyms) seeded into the admin-editable table
 
 Revision ID: c8d9e0f10017
-Revises: a6b7c8d90015
+Revises: a6b7c8d9f015
 Create Date: 2026-12-05 09:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c8d9e0f10017'
-down_revision = 'a6b7c8d90015'
+down_revision = 'a6b7c8d9f015'
 branch_labels = None
 depends_on = None
 

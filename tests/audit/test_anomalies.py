@@ -6,7 +6,7 @@ from marketplace.extensions import db
 from marketplace.orders.models import Order, Review
 from marketplace.payments.models import Payment, Refund
 from marketplace.redemption import services
-from tests.redemption.conftest import complete_order, evidence, program  # noqa: F401
+from tests.redemption.conftest import claim as invoice_claim, complete_order, evidence, program  # noqa: F401
 from tests.orders.conftest import buyer, funded_buyer, listing, make_listing, make_provider, seller  # noqa: F401
 
 
@@ -20,7 +20,7 @@ def relate(buyer, seller):
 
 
 def claim(seller, program, order):
-    request = services.submit(seller, program.id, [services.Claim(order.id, "FP-1")], [evidence()])
+    request = services.submit(seller, program.id, [invoice_claim(order, program)], [evidence()])
     db.session.commit()
     return request
 

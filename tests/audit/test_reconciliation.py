@@ -3,13 +3,13 @@ from sqlalchemy import text
 from marketplace.audit import reconcile
 from marketplace.extensions import db
 from marketplace.redemption import services, settlement
-from tests.redemption.conftest import complete_order, evidence, program  # noqa: F401
+from tests.redemption.conftest import claim, complete_order, evidence, program  # noqa: F401
 from tests.orders.conftest import buyer, funded_buyer, listing, make_listing, make_provider, seller  # noqa: F401
 
 
 def test_a_settled_program_reconciles_per_program_and_provider(client, auth, admin, complete_order, seller, program):
     order = complete_order()
-    request = services.submit(seller, program.id, [services.Claim(order.id, "FP-1")], [evidence()])
+    request = services.submit(seller, program.id, [claim(order, program)], [evidence()])
     services.review(request.id, admin, "first_approve")
     services.review(request.id, admin, "final_approve")
     batch = settlement.create_batch(admin, [request.id])

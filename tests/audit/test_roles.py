@@ -1,7 +1,6 @@
 """Auditors (read-only admins) see the admin console but cannot change anything."""
 import re
 
-import pytest
 from sqlalchemy import select
 
 from marketplace.audit.models import AuditEntry
@@ -26,14 +25,6 @@ def admin_writes(app):
     return sorted({(sample(rule), method) for rule in app.url_map.iter_rules()
                    if rule.endpoint.startswith("admin.") and rule.endpoint not in AUDITOR_MAY
                    for method in rule.methods & UNSAFE})
-
-
-@pytest.fixture
-def auditor(make_user):
-    user = make_user("admin")
-    user.admin_role = "auditor"
-    db.session.commit()
-    return user
 
 
 def test_there_are_admin_writes_to_check(app):

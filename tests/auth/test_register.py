@@ -16,9 +16,11 @@ def counts():
             db.session.scalar(select(func.count()).select_from(Organisation)))
 
 
-def test_registration_creates_pending_organisation_and_logs_in(client):
+def test_registration_creates_pending_organisation_and_asks_to_log_in(client, auth):
     response = client.post("/auth/register", data=VALID)
-    assert response.status_code == 302 and response.location.endswith("/auth/account")
+    assert response.status_code == 302 and response.location.endswith("/auth/login")
+    assert client.get("/auth/account").status_code == 302  # not logged in by registering
+    auth.login(VALID["email"], VALID["password"])
     user = db.session.scalar(select(User).where(User.email == "zhao@example.com"))
     assert user.role == "enterprise" and user.organisation.status == "pending"
     assert user.password_hash.startswith("scrypt:") and "secret-pass-1" not in user.password_hash
@@ -67,20 +69,26 @@ def test_invalid_input_shows_a_field_error_and_writes_nothing(client, field, val
     assert counts() == before
 
 
-def test_script_in_text_fields_is_escaped_not_executed(client):
+def test_script_in_text_fields_is_escaped_not_executed(client, auth):
     response = client.post("/auth/register", data={**VALID, "legal_name": "<script>alert(1)</script>有限公司"})
     assert response.status_code == 302
+    auth.login(VALID["email"], VALID["password"])
     page = client.get("/auth/account").get_data(as_text=True)
     assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
 
 
-def test_duplicate_email_is_a_form_error(client, make_user):
-    make_user(email="zhao@example.com")
+def test_a_registered_email_gets_the_same_answer_and_its_owner_an_e_mail(client, make_user):
+    from marketplace.notifications.models import OutboxMail
+
+    owner = make_user(email="zhao@example.com")
     before = counts()
-    response = client.post("/auth/register", data=VALID)
-    assert response.status_code == 422
-    assert "该电子邮箱已注册" in response.get_data(as_text=True)
-    assert counts() == before
+    taken = client.post("/auth/register", data=VALID)
+    fresh = client.post("/auth/register", data={**VALID, "email": "new@example.com", "credit_code": "9144030071526726XG"})
+    assert (taken.status_code, taken.location) == (fresh.status_code, fresh.location)
+    assert counts() == (before[0] + 1, before[1] + 1)  # only the fresh one registered
+    mails = {mail.to_email: mail.subject for mail in db.session.scalars(select(OutboxMail))}
+    assert set(mails) == {owner.email, "new@example.com"}
+    assert "您的电子邮箱" in mails[owner.email]
 
 
 def test_duplicate_credit_code_is_a_form_error(client, make_org):

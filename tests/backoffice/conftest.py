@@ -2,7 +2,7 @@ import pytest
 
 from marketplace.extensions import db
 from tests.orders.conftest import buyer, funded_buyer, listing, make_listing, make_provider, seller  # noqa: F401
-from tests.redemption.conftest import complete_order, evidence, program  # noqa: F401
+from tests.redemption.conftest import claim, complete_order, evidence, program  # noqa: F401
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def settle(second_admin):
     from marketplace.redemption import services, settlement
 
     def run(seller, program, orders, admin, reference="BANK-1"):
-        request = services.submit(seller, program.id, [services.Claim(o.id, f"INV{o.id:08d}") for o in orders],
+        request = services.submit(seller, program.id, [claim(o, program) for o in orders],
                                   [evidence()])
         services.review(request.id, admin, "first_approve")
         services.review(request.id, second_admin, "final_approve")

@@ -9,7 +9,7 @@ from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.ledger.models import Transfer
 from marketplace.redemption import clawback, services as redemption
-from tests.redemption.conftest import evidence
+from tests.redemption.conftest import claim, evidence
 from tests.vouchers.fixtures import assert_reconciled
 
 
@@ -73,7 +73,7 @@ def test_the_program_may_say_clawed_back_money_lapses(complete_order, program, a
 
 def test_a_share_in_a_request_under_review_is_not_clawed_back(complete_order, seller, program, admin):
     order = complete_order()
-    redemption.submit(seller, program.id, [redemption.Claim(order.id, "INV00000001")], [evidence()])
+    redemption.submit(seller, program.id, [claim(order, program)], [evidence()])
     with pytest.raises(clawback.NotClawable):
         clawback.request_clawback(order.id, admin, "欺诈")
 

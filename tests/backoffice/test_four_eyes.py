@@ -11,7 +11,7 @@ from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.redemption import services as redemption, settlement
 from marketplace.vouchers import services as vouchers
-from tests.redemption.conftest import evidence
+from tests.redemption.conftest import claim, evidence
 
 
 def test_a_revocation_waits_for_a_second_operator(four_eyes, funded_buyer, admin, second_admin):
@@ -56,7 +56,7 @@ def test_without_four_eyes_one_operator_decides_at_once(funded_buyer, admin):
 def test_final_review_and_batch_approval_need_another_operator(four_eyes, complete_order, seller, program, admin,
                                                                second_admin):
     order = complete_order()
-    request = redemption.submit(seller, program.id, [redemption.Claim(order.id, "INV00000001")], [evidence()])
+    request = redemption.submit(seller, program.id, [claim(order, program)], [evidence()])
     redemption.review(request.id, admin, "first_approve")
     db.session.commit()
     with pytest.raises(approvals.SameOperator):

@@ -6,7 +6,6 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from marketplace import ledger
-from marketplace.database import SimulatedClock
 from marketplace.errors import InvalidState, ValidationFailed
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification
@@ -15,16 +14,8 @@ from marketplace.vouchers import lifecycle, services as vouchers
 from marketplace.vouchers.errors import ProgramPaused
 from marketplace.vouchers.rules import SHANGHAI
 from tests.orders.conftest import package_of
-from tests.redemption.conftest import evidence
+from tests.redemption.conftest import claim, evidence
 from tests.vouchers.fixtures import assert_reconciled
-
-
-@pytest.fixture
-def clock():
-    def set_to(instant):
-        SimulatedClock.now = instant
-    yield set_to
-    SimulatedClock.now = None
 
 
 def after(day):
@@ -107,7 +98,7 @@ def test_year_end_close_waits_for_requests_in_review(complete_order, seller, pro
     from marketplace.redemption import services as redemption
 
     order = complete_order()
-    redemption.submit(seller, program.id, [redemption.Claim(order.id, "INV00000001")], [evidence()])
+    redemption.submit(seller, program.id, [claim(order, program)], [evidence()])
     db.session.commit()
     clock(after(program.redeem_by))
     with pytest.raises(InvalidState) as refused:
@@ -138,3 +129,20 @@ def test_the_program_page_closes_the_year_and_shows_the_final_account(funded_buy
     assert 'data-testid="final-account"' in page and "决算" in page
     export = client.get(f"/admin/programs/{program.id}/final-account.csv")
     assert export.status_code == 200 and "返还" in export.data.decode("utf-8-sig")
+    assert "/edit" not in page and "Revoke" not in page and "撤销…" not in page  # frozen: nothing offered
+
+
+def test_a_program_closed_for_the_year_is_read_only(funded_buyer, admin, clock):
+    from marketplace.vouchers import programs
+    from marketplace.vouchers.expiry import revoke
+
+    program, voucher = funded_buyer[1], funded_buyer[2]
+    clock(after(program.redeem_by))
+    lifecycle.close_year(program.id, admin)
+    db.session.commit()
+    fields = {name: getattr(program, name) for name in programs.ProgramData.__dataclass_fields__}
+    data = programs.ProgramData(**{**fields, "description": "改写决算后的项目"})
+    with pytest.raises(InvalidState):
+        programs.update_program(program.id, data, admin)
+    with pytest.raises(InvalidState):
+        revoke(voucher.id, admin, "决算后撤销")

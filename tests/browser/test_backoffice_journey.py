@@ -14,7 +14,7 @@ from marketplace.payouts.models import PayoutBatch
 from tests.browser.journeys import log_in, log_out
 from tests.catalog.conftest import PDF
 from tests.conftest import PASSWORD
-from tests.redemption.conftest import complete_order, evidence, program  # noqa: F401
+from tests.redemption.conftest import claim, complete_order, evidence, program  # noqa: F401
 from tests.orders.conftest import buyer, funded_buyer, listing, make_listing, make_provider, seller  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -141,7 +141,7 @@ def test_every_kind_of_file_link_opens_the_file(live_server, page, complete_orde
     order = complete_order()
     orders.post_message(order, buyer, "附件", uploads.store_document(buyer.organisation, uploads.Upload("附件.pdf", PDF),
                                                                      "order"))
-    request = redemption.submit(seller, program.id, [redemption.Claim(order.id, "INV00000001")], [evidence("发票.pdf")])
+    request = redemption.submit(seller, program.id, [claim(order, program)], [evidence("发票.pdf")])
     profile = db.session.scalar(db.select(ProviderProfile).where(ProviderProfile.organisation_id == seller.organisation_id))
     profile.qualifications[0].file = uploads.store_document(seller.organisation, uploads.Upload("CNAS证书.pdf", PDF),
                                                             "qualification")

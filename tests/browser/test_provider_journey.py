@@ -24,6 +24,7 @@ def register_provider(page, base):
     page.get_by_label("密码", exact=True).fill("browser-pass-1")
     page.get_by_label("再次输入密码").fill("browser-pass-1")
     page.get_by_role("button", name="提交注册").click()
+    log_in(page, base, "lab@example.com", "browser-pass-1")  # registering no longer logs in
     expect(page.get_by_test_id("org-status")).to_contain_text("待审核")
 
 

@@ -28,11 +28,12 @@ def test_request_review_twice_and_settle(live_server, page, complete_order, sell
     log_in(page, base, provider_email, PASSWORD)
     page.goto(f"{base}/redemption/")
     page.get_by_test_id("claimable").get_by_role("link", name="申请兑付").click()
-    page.get_by_label(f"订单 {number} 的发票号码").fill("FP-35020001")
+    page.get_by_label(f"订单 {number} 的发票号码").fill("2635 0200 0000 0001 2345")  # a 数电发票: no code
+    page.get_by_label(f"订单 {number} 的发票金额（元）").fill(f"{share / 100:.2f}")
     page.get_by_label("合同（PDF 或图片）").set_input_files(str(contract))
     page.get_by_role("button", name="提交审核").click()
     expect(page.get_by_text("已提交初审")).to_be_visible()
-    expect(page.get_by_test_id("redemption-items")).to_contain_text("FP-35020001")
+    expect(page.get_by_test_id("redemption-items")).to_contain_text("26350200000000012345")
     log_out(page)
 
     log_in(page, base, first, PASSWORD)

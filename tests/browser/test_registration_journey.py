@@ -33,6 +33,8 @@ def test_enterprise_registers_is_approved_and_sees_the_new_state(live_server, pa
     page.get_by_label("密码", exact=True).fill("browser-pass-1")
     page.get_by_label("再次输入密码").fill("browser-pass-1")
     page.get_by_role("button", name="提交注册").click()
+    expect(page.get_by_text("已向 browser@example.com 发送邮件")).to_be_visible()  # no longer logged in at once
+    log_in(page, base, "browser@example.com", "browser-pass-1")
     expect(page.get_by_test_id("org-status")).to_contain_text("待审核")
     log_out(page)
 

@@ -5,7 +5,7 @@ import re
 
 from marketplace.extensions import db
 from marketplace.orders import services as orders
-from tests.redemption.conftest import complete_order, evidence, program  # noqa: F401
+from tests.redemption.conftest import claim, complete_order, evidence, program  # noqa: F401
 from tests.orders.conftest import buyer, funded_buyer, listing, make_listing, make_provider, seller  # noqa: F401
 
 LINK = re.compile(r'href="(/files/[0-9a-f]{32}[^"]*)"[^>]*>\s*([^<]*)')
@@ -39,7 +39,7 @@ def test_redemption_evidence_opens_for_the_operator(complete_order, seller, prog
     from marketplace.redemption import services as redemption
 
     order = complete_order()
-    request = redemption.submit(seller, program.id, [redemption.Claim(order.id, "INV00000001")], [evidence("合同.pdf")])
+    request = redemption.submit(seller, program.id, [claim(order, program)], [evidence("合同.pdf")])
     db.session.commit()
     auth.login(admin)
     response = opened(client, f"/admin/redemptions/{request.id}", "合同.pdf")

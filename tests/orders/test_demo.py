@@ -19,7 +19,12 @@ def test_demo_orders_cover_every_state_and_reconcile(stripe_app, runner):
     for program in db.session.scalars(select(VoucherProgram)):
         assert ledger.reconciliation(db.session, program.id).balanced
     from marketplace.payments.services import cash_reconciliation
-    assert cash_reconciliation().balanced
+    reconciliation = cash_reconciliation()
+    assert reconciliation.balanced and reconciliation.paid_out > 0  # the demo's payout batch is paid
+    from marketplace.payouts.models import PayoutBatch
+    assert db.session.scalar(select(PayoutBatch.status)) == "paid"
+    closed = db.session.scalar(select(VoucherProgram).where(VoucherProgram.code == "HJ2025"))
+    assert closed.status == "final" and closed.final_account["totals"]
     db.session.commit()
     assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
     # two orders wait past their deadlines: the worker's first pass acts on them

@@ -22,7 +22,7 @@ from marketplace.vouchers.models import EnterpriseQuota
 from marketplace.vouchers.rules import SHANGHAI, local_date
 from marketplace.worker import run_job
 from tests.orders.conftest import package_of
-from tests.redemption.conftest import complete_order, evidence, program, report  # noqa: F401 (fixtures)
+from tests.redemption.conftest import claim, complete_order, evidence, program, report  # noqa: F401 (fixtures)
 from tests.vouchers.fixtures import assert_reconciled
 
 
@@ -309,7 +309,7 @@ def test_a_suspended_provider_cannot_request_redemption(complete_order, seller, 
     order = complete_order()
     suspend(admin, seller)
     with pytest.raises(redemption_errors.ProviderSuspended):
-        redemption.submit(seller, program.id, [redemption.Claim(order.id, "INV-1")], [evidence()])
+        redemption.submit(seller, program.id, [claim(order, program)], [evidence()])
 
 
 # -- 7. the last day of use_by and redeem_by, in Asia/Shanghai -----------------------------------
@@ -333,7 +333,7 @@ def test_valid_from_is_the_first_day_vouchers_are_held(make_program, issue, buye
 def test_redeem_by_is_the_last_day_a_request_is_accepted(complete_order, seller, program, clock, accepted):
     order = complete_order()
     now = shanghai(program.redeem_by, clock) if clock else shanghai(program.redeem_by + timedelta(days=1))
-    claims, files = [redemption.Claim(order.id, "INV-1")], [evidence()]
+    claims, files = [claim(order, program)], [evidence()]
     if accepted:
         assert redemption.submit(seller, program.id, claims, files, now=now).status == "submitted"
     else:

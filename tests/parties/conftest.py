@@ -15,16 +15,6 @@ def second_operator(make_user):
 
 
 @pytest.fixture
-def auditor(make_user):
-    from marketplace.extensions import db
-
-    user = make_user("admin")
-    user.admin_role = "auditor"
-    db.session.commit()
-    return user
-
-
-@pytest.fixture
 def four_eyes(app):
     app.config["FOUR_EYES"] = True
     yield

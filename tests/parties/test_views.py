@@ -65,6 +65,8 @@ def test_details_edit_page(client, auth, operator, seller):
     assert response.status_code == 302
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "organisation.details"))
     assert set(entry.after) == {"legal_representative", "registered_address"}
+    log = client.get("/admin/audit").get_data(as_text=True)
+    assert "机构信息已更正" in log and "注册地址" in log  # the action and the field as words
     bad = client.post(f"/admin/organisations/{org.id}/details", data={**form, "contact_email": "not-an-email"})
     assert bad.status_code == 422
     assert client.get(f"/admin/organisations/{org.id}").status_code == 200

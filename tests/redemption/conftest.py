@@ -37,3 +37,18 @@ def evidence(name="合同.pdf", kind="contract"):
     from marketplace.redemption.services import Evidence
 
     return Evidence(kind, uploads.Upload(name, PDF))
+
+
+def claim(order, program=None, **changes):
+    """A well-formed claim of the order's whole voucher share in the program (the order's main
+    program by default): a 数电发票 numbered from the order, for exactly the share. `changes`
+    replace fields (invoice_number, invoice_code, invoice_amount_fen) to test refusals."""
+    from dataclasses import replace
+
+    from marketplace.database import utcnow
+    from marketplace.redemption.services import claim_for
+    from marketplace.vouchers.rules import local_date
+
+    program_id = getattr(program, "id", program) or order.program_id
+    made = claim_for(order, program_id, order.id * 1000 + program_id % 1000, local_date(utcnow()).year)
+    return replace(made, **changes)

@@ -10,8 +10,7 @@ from marketplace.errors import PermissionDenied, ValidationFailed
 from marketplace.extensions import db
 from marketplace.ledger.models import Transfer
 from marketplace.redemption import errors, services, settlement
-from marketplace.redemption.services import Claim
-from tests.redemption.conftest import evidence
+from tests.redemption.conftest import claim, evidence
 from tests.vouchers.fixtures import assert_reconciled
 
 
@@ -24,7 +23,7 @@ def settled(program):
 
 
 def submit(seller, program, orders, **kwargs):
-    request = services.submit(seller, program.id, [Claim(o.id, f"INV-{o.id}") for o in orders], [evidence()], **kwargs)
+    request = services.submit(seller, program.id, [claim(o, program) for o in orders], [evidence()], **kwargs)
     db.session.commit()
     return request
 
@@ -90,7 +89,7 @@ def test_late_requests_are_refused_naming_the_deadline(complete_order, seller, p
     order = complete_order()
     late = utcnow() + timedelta(days=200)
     with pytest.raises(errors.RedemptionClosed) as refused:
-        services.submit(seller, program.id, [Claim(order.id, "INV")], [evidence()], now=late)
+        services.submit(seller, program.id, [claim(order, program)], [evidence()], now=late)
     assert program.redeem_by.isoformat() in str(refused.value)
 
 
@@ -98,23 +97,25 @@ def test_an_order_sits_in_one_live_request_only(complete_order, seller, program)
     order = complete_order()
     submit(seller, program, [order])
     with pytest.raises(errors.NotClaimable):
-        services.submit(seller, program.id, [Claim(order.id, "INV-2")], [evidence()])
+        services.submit(seller, program.id, [claim(order, program)], [evidence()])
 
 
 def test_only_the_providers_own_completed_orders(complete_order, seller, program, make_user, make_provider):
     order = complete_order()
     other = make_provider()
     with pytest.raises(errors.NotClaimable):
-        services.submit(other, program.id, [Claim(order.id, "INV")], [evidence()])
+        services.submit(other, program.id, [claim(order, program)], [evidence()])
 
 
 def test_invoice_numbers_and_evidence_are_required(complete_order, seller, program):
+    from marketplace.redemption.invoices import InvoiceInvalid
+
     order = complete_order()
-    with pytest.raises(errors.InvoiceMissing):
-        services.submit(seller, program.id, [Claim(order.id, " ")], [evidence()])
+    with pytest.raises(InvoiceInvalid):
+        services.submit(seller, program.id, [claim(order, program, invoice_number=" ")], [evidence()])
     db.session.rollback()
     with pytest.raises(errors.EvidenceMissing):
-        services.submit(seller, program.id, [Claim(order.id, "INV")], [])
+        services.submit(seller, program.id, [claim(order, program)], [])
     db.session.rollback()
     with pytest.raises(errors.NothingSelected):
         services.submit(seller, program.id, [], [evidence()])
@@ -129,9 +130,11 @@ def test_returned_requests_are_resubmitted_and_rejected_ones_free_their_orders(c
     services.review(request.id, admin, "return", "发票号码有误")
     db.session.commit()
     assert request.status == "returned" and request.reason == "发票号码有误"
-    services.resubmit(request.id, seller, {order.id: "INV-FIXED"}, [evidence("发票.pdf", "invoice")])
+    fixed = claim(order, program, invoice_code="3502201130", invoice_number="0012 3456")
+    services.resubmit(request.id, seller, {order.id: fixed}, [evidence("发票.pdf", "invoice")])
     db.session.commit()
-    assert request.status == "submitted" and request.items[0].invoice_number == "INV-FIXED"
+    assert request.status == "submitted" and request.items[0].invoice_number == "00123456"
+    assert request.items[0].invoice_code == "3502201130" and request.items[0].live_invoice == "3502201130-00123456"
     assert request.first_reviewer_id is None and len(request.evidence) == 2
     services.review(request.id, admin, "reject", "重复申报")
     db.session.commit()

@@ -14,8 +14,16 @@ def files(**names):
     return {slot: (io.BytesIO(PDF), name) for slot, name in names.items()}
 
 
-def request_redemption(client, program, orders, invoice="FP-0001"):
-    data = {"order": [str(o.id) for o in orders], **{f"invoice-{o.id}": invoice for o in orders},
+def invoice_fields(order, number=None, code="", amount=None):
+    """The per-order invoice fields: by default a 数电发票 numbered from the order, for its share."""
+    number = f"26{order.id:018d}" if number is None else number
+    amount = f"{order.voucher_fen / 100:.2f}" if amount is None else amount
+    return {f"invoice-code-{order.id}": code, f"invoice-{order.id}": number, f"invoice-amount-{order.id}": amount}
+
+
+def request_redemption(client, program, orders, invoice=None):
+    data = {"order": [str(o.id) for o in orders],
+            **{k: v for o in orders for k, v in invoice_fields(o, invoice).items()},
             **files(contract="合同.pdf", invoice="发票.pdf", acceptance="验收报告.pdf")}
     return client.post(f"/redemption/new/{program.id}", data=data, content_type="multipart/form-data")
 
@@ -30,7 +38,7 @@ def test_provider_requests_admins_review_and_pay(client, auth, complete_order, s
     assert response.status_code == 302, response.get_data(as_text=True)
     request = db.session.query(RedemptionRequest).one()
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "合同.pdf" in detail and "FP-0001" in detail
+    assert "合同.pdf" in detail and f"26{order.id:018d}" in detail
     token = request.evidence[0].file.token
     assert client.get(f"/files/{token}").status_code == 200
     auth.logout()
@@ -76,11 +84,11 @@ def test_a_send_back_needs_a_reason_and_the_provider_resubmits(client, auth, com
     auth.login(seller)
     page = client.get(f"/redemption/{request.id}").get_data(as_text=True)
     assert "发票抬头错误" in page
-    response = client.post(f"/redemption/{request.id}", data={f"invoice-{order.id}": "FP-0002"},
+    response = client.post(f"/redemption/{request.id}", data=invoice_fields(order, "0012-3456", code="350220113011"),
                            content_type="multipart/form-data")
-    assert response.status_code == 302
+    assert response.status_code == 302, response.get_data(as_text=True)
     db.session.expire_all()
-    assert request.status == "submitted" and request.items[0].invoice_number == "FP-0002"
+    assert request.status == "submitted" and request.items[0].invoice_number == "00123456"
 
 
 def test_missing_invoice_numbers_are_shown_on_the_form(client, auth, complete_order, seller, program):

@@ -37,6 +37,16 @@ def test_did_you_mean(client, shelf):
     assert "您是不是要找" in page and "q=%E4%B8%93%E5%88%A9" in page
 
 
+def test_an_english_query_and_its_misspelling_find_the_chinese_listing(client, shelf):
+    found = client.get("/api/v1/search?q=invention patent").get_json()
+    assert found["hits"][0]["id"] == shelf["patent"].id
+    corrected = client.get("/api/v1/search?q=electromagnetic compatability").get_json()
+    assert corrected["hits"][0]["id"] == shelf["emc"].id
+    assert corrected["suggestion"] == "electromagnetic compatibility" and corrected["suggestion_translation"]
+    page = client.get("/search?q=patnet").get_data(as_text=True)
+    assert "您是不是要找" in page and "patent" in page and "（专利）" in page
+
+
 def test_synonyms_from_the_database_apply_at_once(client, shelf):
     assert client.get("/api/v1/search?q=高企").get_json()["total"] == 1  # seeded group
     db.session.add(Synonym(terms="检测认证, 预测试"))

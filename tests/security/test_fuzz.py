@@ -1,6 +1,7 @@
 """Zero 500s: every route × every role × hostile path segments, query values and form fields
 (see tests/security/fuzz.py; FUZZ_LEVEL=long for every value at every point)."""
 import logging
+from collections import Counter
 
 import pytest
 
@@ -60,4 +61,11 @@ def test_no_input_reaches_a_500(world, caplog):
         fuzz.fuzz_role(client, world, role, index, start_pages(world), result, login)
     print(f"fuzzer: {result.requests} requests at level {fuzz.LEVEL}, {len(result.errors)} server errors")
     assert result.requests > 1000
-    assert not result.errors, "\n".join(map(repr, result.errors[:40])) + f"\n… {len(result.errors)} in all"
+    assert not result.errors, summary(result.errors)
+
+
+def summary(errors):
+    """The 500s grouped by role, method and path (without the query), then the first few in full."""
+    groups = Counter((role, method, url.split("?")[0][:60]) for role, method, url, *_rest in errors)
+    lines = [f"{len(errors)} server errors"] + [f"{count:4d} {key}" for key, count in groups.most_common(60)]
+    return "\n".join(lines + [repr(error) for error in errors[:15]])

@@ -49,9 +49,11 @@ def test_seed_demo_programs_reconcile_and_verify(runner):
 
     assert runner.invoke(args=["seed", "demo"]).exit_code == 0
     programs = {p.code: p for p in db.session.scalars(select(VoucherProgram))}
-    assert programs["HJ2026"].status == "open" and programs["HJ2025"].status == "closed"
+    assert programs["HJ2026"].status == "open" and programs["HJ2025"].status == "final"
     for program in programs.values():
         assert ledger.reconciliation(db.session, program.id).balanced
-    assert ledger.reconciliation(db.session, programs["HJ2025"].id).lapsed == 5_000_000
+    # 2025 closed for the year: its ¥50,000 of lapsed vouchers and its unissued budget went back
+    totals = programs["HJ2025"].final_account["totals"]
+    assert totals["lapsed"] == 5_000_000 and totals["returned"] == programs["HJ2025"].budget_fen
     db.session.commit()
     assert runner.invoke(args=["ledger", "verify"]).exit_code == 0

@@ -1,0 +1,214 @@
+"""Anonymous visitors' public pages from a cache, invalidated by a generation counter.
+
+What is cached: anonymous GETs of the catalogue and search pages (PAGE_ENDPOINTS), keyed by the
+cache generation, the local date, the visitor's language (`i18n.visitor_locale`, what
+`select_locale` gives anyone not logged in), the path and the query string. Never a logged-in user's page, nor a response that sets a cookie or carries
+a flash message.
+
+When it is invalidated: a commit that wrote a row a public page shows (`watched_classes`: listings
+and their search outbox rows, reviews, programs, providers' profiles and organisations, categories,
+synonyms, the search index's position) bumps the generation after the commit, so the next request
+looks under a new key. The generation is read before the page's data, and bumped after the data
+is committed, so a page stored under the current generation is never older than it. It lives
+where every process of the host reads it: in Redis with REDIS_URL (the cache too), otherwise in a
+file in the instance folder next to each process's in-memory cache (so several hosts need Redis).
+Entries also expire after PAGE_CACHE_TIMEOUT seconds (600), which bounds what changes with the
+clock alone within a day.
+
+Every cached page carries an ETag and Last-Modified, and answers conditional GETs with 304.
+"""
+import hashlib
+import os
+import uuid
+from datetime import datetime, timezone
+
+from flask import current_app, g, has_app_context, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from werkzeug.http import http_date, is_resource_modified, quote_etag
+
+from marketplace.database import utcnow
+from marketplace.extensions import cache
+from marketplace.i18n import visitor_locale
+
+PAGE_ENDPOINTS = frozenset({"catalog.home", "catalog.category", "catalog.listing", "catalog.provider",
+                            "search.results", "search.api_search"})
+CHANGED = "page_cache_changed"  # session.info flag: this transaction wrote something a page shows
+
+
+# -- the generation ---------------------------------------------------------------------------
+GENERATION_KEY = "generation"
+
+
+def uses_redis():
+    return current_app.config["CACHE_TYPE"] == "RedisCache"
+
+
+def generation():
+    """The current generation: a token that changes with every bump."""
+    if uses_redis():
+        return cache.get(GENERATION_KEY) or "0"
+    try:
+        with open(current_app.config["PAGE_CACHE_GENERATION_FILE"]) as file:
+            return file.read() or "0"
+    except FileNotFoundError:
+        return "0"
+
+
+def bump():
+    """A new generation: every page cached so far is out of date."""
+    token = uuid.uuid4().hex  # a fresh token, never an increment: two bumps at once cannot collide
+    if uses_redis():
+        cache.set(GENERATION_KEY, token, timeout=0)
+        return
+    path = current_app.config["PAGE_CACHE_GENERATION_FILE"]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.{token}"
+    with open(temporary, "w") as file:
+        file.write(token)
+    os.replace(temporary, path)  # atomic: readers see the old token or the new one
+
+
+def per_generation(name, compute):
+    """compute() once per cache generation and day: language-independent figures many pages
+    repeat (plain values only, None included: never ORM objects, which belong to one session)."""
+    if not current_app.config["PAGE_CACHE"]:
+        return compute()
+    from marketplace.vouchers.rules import local_date
+
+    try:
+        key = f"figure:{generation()}:{local_date(utcnow())}:{name}"
+        stored = cache.get(key)
+    except Exception:  # Redis away: compute it as if nothing were cached
+        current_app.logger.exception("page cache unavailable")
+        return compute()
+    if stored is None:
+        stored = (compute(),)  # a tuple, so that a None figure is kept too
+        cache.set(key, stored)
+    return stored[0]
+
+
+# -- what bumps it ----------------------------------------------------------------------------
+def watched_classes():
+    from marketplace.auth.models import Organisation
+    from marketplace.catalog.models import (Category, Listing, ListingImage, ListingPackage, ListingRevision,
+                                            ProviderProfile, Qualification, SearchOutbox)
+    from marketplace.orders.models import Review
+    from marketplace.search.models import Synonym
+    from marketplace.vouchers.models import VoucherProgram
+
+    return (SearchOutbox, Listing, ListingRevision, ListingPackage, ListingImage, Review, VoucherProgram,
+            ProviderProfile, Qualification, Organisation, Category, Synonym)
+
+
+def note_flush(session, flush_context, instances):
+    watched = watched_classes()
+    if any(isinstance(item, watched) for rows in (session.new, session.dirty, session.deleted) for item in rows):
+        session.info[CHANGED] = True
+
+
+def note_statement(state):
+    """Bulk writes bypass the flush: the catalogue import's outbox rows, the index's position."""
+    if not (state.is_insert or state.is_update or state.is_delete) or state.bind_mapper is None:
+        return
+    from marketplace.search.models import SearchReplica
+
+    entity = state.bind_mapper.class_
+    if entity is SearchReplica:
+        # The indexer reports a new position after applying outbox rows (search pages change);
+        # a heartbeat only touches seen_at.
+        if "position_id" in state.statement.compile().params:
+            state.session.info[CHANGED] = True
+    elif issubclass(entity, watched_classes()):
+        state.session.info[CHANGED] = True
+
+
+def bump_after_commit(session):
+    if session.info.pop(CHANGED, False) and has_app_context() and "cache" in current_app.extensions:
+        try:
+            bump()
+        except Exception:  # the data is committed: a cache outage must not turn that into an error
+            current_app.logger.exception("page cache: the generation could not be bumped")
+
+
+def watch_writes():
+    """Listen on every session (once per process): the web app, the worker and the CLI alike."""
+    if not event.contains(Session, "before_flush", note_flush):
+        event.listen(Session, "before_flush", note_flush)
+        event.listen(Session, "do_orm_execute", note_statement)
+        event.listen(Session, "after_commit", bump_after_commit)
+
+
+# -- serving pages ----------------------------------------------------------------------------
+def cacheable_request():
+    return (current_app.config["PAGE_CACHE"] and request.method in ("GET", "HEAD")
+            and request.endpoint in PAGE_ENDPOINTS and "_flashes" not in session and anonymous())
+
+
+def anonymous():
+    """No login in the session and no remember-me cookie: nobody to load (the cheap answer),
+    otherwise Flask-Login decides."""
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    if "_user_id" not in session and remember not in request.cookies:
+        return True
+    return not current_user.is_authenticated
+
+
+def page_key():
+    from marketplace.vouchers.rules import local_date
+
+    day = local_date(utcnow())  # what depends on today (open programs, valid qualifications) turns over at midnight
+    query = request.query_string.decode("latin-1")
+    return f"page:{generation()}:{day}:{visitor_locale()}:{request.path}?{query}"
+
+
+def serve_from_cache():
+    """before_request: a cached copy of the page, or None (the view renders it; after_request stores it)."""
+    if not cacheable_request():
+        return None
+    try:
+        key = page_key()
+        entry = cache.get(key)
+    except Exception:  # Redis away: render the page as if nothing were cached
+        current_app.logger.exception("page cache unavailable")
+        return None
+    if entry is None:
+        g.page_cache_key = key
+        return None
+    body, headers, etag, last_modified = entry
+    g.page_cache_hit = True
+    if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
+        return current_app.response_class(status=304, headers=headers[1:])
+    return current_app.response_class(body, headers=headers)
+
+
+def store_page(response):
+    """after_request: keep a fresh anonymous page with its validators (ETag, Last-Modified)."""
+    key, hit = g.pop("page_cache_key", None), g.pop("page_cache_hit", False)
+    if key is None or hit or not storable(response):
+        return response
+    body = response.get_data()
+    etag = hashlib.blake2b(body, digest_size=16).hexdigest()
+    last_modified = datetime.now(timezone.utc).replace(microsecond=0)
+    # Browsers revalidate each time (a 304 costs a key lookup); the language comes from a cookie.
+    headers = [("Content-Type", response.content_type), ("ETag", quote_etag(etag)),
+               ("Last-Modified", http_date(last_modified)), ("Cache-Control", "no-cache"), ("Vary", "Cookie")]
+    try:
+        cache.set(key, (body, headers, etag, last_modified))
+    except Exception:
+        current_app.logger.exception("page cache unavailable")
+    for name, value in headers[1:]:
+        response.headers[name] = value
+    return response.make_conditional(request)
+
+
+def storable(response):
+    return (response.status_code == 200 and not response.direct_passthrough and not session.modified
+            and "Set-Cookie" not in response.headers and "_flashes" not in session)
+
+
+def register(app):
+    watch_writes()
+    app.before_request(serve_from_cache)
+    app.after_request(store_page)

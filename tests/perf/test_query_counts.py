@@ -1,0 +1,76 @@
+"""No page's query count grows with the data it lists: each page is fetched with N and with 3N rows
+of what it lists (listings, providers, reviews, vouchers, orders, transfers, messages,
+organisations, applications) and must send the same number of SQL statements both times."""
+from collections import Counter
+
+from tests.perf.queries import statements_of_request
+
+N = 2
+
+
+def pages(market):
+    """{name: (who, URL)}; who is None (anonymous) or the user to log in as."""
+    order = market.first_order.number
+    buyer, seller, admin = market.buyer.email, market.seller.email, market.admin.email
+    return {
+        "home": (None, "/"),
+        "category": (None, "/categories/testing"),
+        "sub-category": (None, "/categories/testing-emc?sort=price_asc"),
+        "listing": (None, f"/listings/{market.ids['listing']}"),
+        "provider": (None, f"/providers/{market.seller.organisation_id}"),
+        "search": (None, "/search?q=检测"),
+        "api search": (None, "/api/v1/search?q=检测"),
+        "wallet": (buyer, "/vouchers/"),
+        "voucher statement": (buyer, f"/vouchers/{market.voucher_number()}"),
+        "voucher applications": (buyer, "/vouchers/applications"),
+        "enterprise orders": (buyer, "/orders/"),
+        "order detail (buyer)": (buyer, f"/orders/{order}"),
+        "order detail (provider)": (seller, f"/orders/{order}"),
+        "provider orders": (seller, "/orders/"),
+        "provider listings": (seller, "/my/listings"),
+        "admin dashboard": (admin, "/admin/"),
+        "ledger explorer": (admin, "/admin/ledger"),
+        "ledger account": (admin, f"/admin/ledger/accounts/{market.voucher_account()}"),
+        "admin organisations": (admin, "/admin/organisations"),
+        "admin applications": (admin, "/admin/applications"),
+        "admin programs": (admin, "/admin/programs"),
+        "admin program": (admin, f"/admin/programs/{market.ids['program']}"),
+        "admin listings": (admin, "/admin/catalog/listings"),
+        "admin providers": (admin, "/admin/catalog/providers"),
+        "admin audit log": (admin, "/admin/audit"),
+        "admin outbox": (admin, "/admin/outbox"),
+    }
+
+
+def count_all(client, auth, market):
+    counts = {}
+    logged_in = None
+    for name, (who, url) in pages(market).items():
+        if who != logged_in:
+            if logged_in is not None:
+                auth.logout()
+            if who is not None:
+                auth.login(who)
+            logged_in = who
+        client.get(url)  # first render: templates compiled, per-process caches filled
+        response, statements = statements_of_request(client, url)
+        assert response.status_code == 200, (name, url, response.status_code)
+        counts[name] = statements
+    if logged_in is not None:
+        auth.logout()
+    return counts
+
+
+def test_no_page_sends_more_statements_for_more_rows(client, auth, marketplace):
+    marketplace.grow(N)
+    small = count_all(client, auth, marketplace)
+    marketplace.grow(2 * N)
+    large = count_all(client, auth, marketplace)
+    grown = {name: (len(small[name]), len(large[name]), most_repeated(large[name]))
+             for name in small if len(large[name]) != len(small[name])}
+    assert not grown, f"statements per request with {N} and {3 * N} rows, and the most repeated one: {grown}"
+
+
+def most_repeated(statements):
+    statement, times = Counter(statements).most_common(1)[0]
+    return f"{times}x {' '.join(statement.split())[:300]}"
