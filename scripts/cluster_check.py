@@ -288,6 +288,18 @@ def bucket_objects(seaweed, prefix):
         token = page["NextContinuationToken"]
 
 
+def voucher_shares(database_url, program_id, order_ids):
+    """{order id: fen} of the program's voucher share posted for each order (the invoice amount)."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql")) as connection:
+        rows = connection.execute(
+            "SELECT ov.order_id, sum(ov.posted_fen - ov.clawed_back_fen) FROM order_vouchers ov "
+            "JOIN vouchers v ON v.id = ov.voucher_id WHERE v.program_id = %s AND ov.order_id = ANY(%s) "
+            "GROUP BY ov.order_id", (program_id, [int(i) for i in order_ids])).fetchall()
+    return {order_id: int(fen) for order_id, fen in rows}
+
+
 def stored_names(database_url):
     import psycopg
 
@@ -507,8 +519,10 @@ class Load:
         if not ids:
             return
         fields = form_with(page, "note")  # as the page fills it in (each order's claimed amount)
+        shares = voucher_shares(self.data["database_url"], self.data["load_program"], ids)  # what the invoice must say
         fields.update({"note": "集群测试", "order": ids,  # a 数电发票 number per order: 20 digits, year first
-                       **{f"invoice-{order_id}": f"26{int(order_id):018d}" for order_id in ids}})
+                       **{f"invoice-{order_id}": f"26{int(order_id):018d}" for order_id in ids},
+                       **{f"invoice-amount-{order_id}": f"{shares.get(int(order_id), 0) / 100:.2f}" for order_id in ids}})
         files = {slot: (f"{slot}.pdf", PDF, "application/pdf") for slot in ("contract", "invoice", "acceptance")}
         response = client.post(path, fields, files=files, expect=(302, 422))
         with self.lock:  # 422: a rival request of the same provider claimed an order first (refused, as it should)
@@ -720,6 +734,7 @@ def main(argv=None):
         flask(environment, "db", "upgrade")
         flask(environment, "seed", "demo")
         data = prepare(environment, options.rush)
+        data["database_url"] = database_url
         hosts = [Host(f"host{number}", PORT_BASE + number, work, environment) for number in (1, 2)]
         for host in hosts:
             host.start()
