@@ -141,7 +141,7 @@ def track_written(session, name):
 @event.listens_for(Session, "after_commit")
 def keep_committed(session):
     if session.in_nested_transaction():
-        return  # a savepoint was released: the objects wait for the outer transaction's commit
+        return  # a savepoint committed; the objects wait for the outer transaction
     session.info.pop(PENDING, None)
 
 

@@ -6,7 +6,9 @@ import io
 import secrets
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
+from flask import current_app
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import exists, select
 
@@ -114,6 +116,11 @@ def store_document(organisation, upload, purpose, field="file"):
         return store_image(organisation, upload, purpose, field)
     except ValidationFailed as error:
         raise ValidationFailed(DOCUMENT_KINDS.get(purpose, OTHER_DOCUMENT), field=field) from error
+
+
+def upload_dir():
+    """The local upload folder (UPLOAD_DIR), where LocalStorage keeps the files."""
+    return Path(current_app.config["UPLOAD_DIR"])
 
 
 def write(name, data):

@@ -124,3 +124,11 @@ def test_readyz_reports_the_storage(app, client, storage_kind, seaweedfs_if_s3):
 @pytest.fixture
 def seaweedfs_if_s3(storage_kind, request):
     return request.getfixturevalue("seaweedfs") if storage_kind == "s3" else None
+
+
+@pytest.mark.parametrize("url", ["ftp://bucket", "s3://", "/var/uploads"])
+def test_a_storage_url_that_is_not_an_s3_bucket_is_refused(tmp_path, url):
+    from marketplace.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="STORAGE_URL"):
+        load_config(str(tmp_path), {"STORAGE_URL": url, "SECRET_KEY": "x"})
