@@ -22,7 +22,7 @@ PARAMETERS = [
     parameter("city", {"type": "string", "maxLength": 50}, "The provider's city"),
     parameter("min_price", YUAN, "Lowest price in yuan"),
     parameter("max_price", YUAN, "Highest price in yuan (not below min_price)"),
-    parameter("sort", {"type": "string", "enum": list(SORTS)}, "Order of the hits"),
+    parameter("sort", {"type": "string", "enum": ["", *SORTS]}, "Order of the hits (blank: relevance)"),
     parameter("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "Page number"),
     parameter("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "Hits per page"),
 ]
