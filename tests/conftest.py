@@ -83,6 +83,14 @@ def auditor(make_user):
 
 
 @pytest.fixture
+def four_eyes(app):
+    """Two different operators required, as in production (FOUR_EYES)."""
+    app.config["FOUR_EYES"] = True
+    yield
+    app.config["FOUR_EYES"] = False
+
+
+@pytest.fixture
 def clock():
     """clock(instant): the app's time is `instant` until the test ends (the simulation's seam)."""
     from marketplace.database import SimulatedClock

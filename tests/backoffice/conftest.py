@@ -11,13 +11,6 @@ def second_admin(make_user):
 
 
 @pytest.fixture
-def four_eyes(app):
-    app.config["FOUR_EYES"] = True
-    yield
-    app.config["FOUR_EYES"] = False
-
-
-@pytest.fixture
 def settle(second_admin):
     """settle(seller, program, orders, admin, reference) → the orders' shares claimed, reviewed and paid."""
     from marketplace.redemption import services, settlement

@@ -14,8 +14,3 @@ def second_operator(make_user):
     return make_user("admin")
 
 
-@pytest.fixture
-def four_eyes(app):
-    app.config["FOUR_EYES"] = True
-    yield
-    app.config["FOUR_EYES"] = False
