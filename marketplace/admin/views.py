@@ -7,9 +7,9 @@ from marketplace.auth import services as auth_services
 from marketplace.auth.decorators import admin_required, operator_required
 from marketplace.auth.forms import AttributesForm, ConfirmForm, RejectForm
 from marketplace.auth.models import Organisation, OrgKind, OrgStatus
-from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import apply_domain_error
+from marketplace.forms import attempt
+from marketplace.ledger import run_in_transaction
 from marketplace.pagination import paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -63,8 +63,8 @@ def render_organisation(organisation, reject_form, status=200):
 def approve(organisation_id):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    organisation = auth_services.decide_organisation(organisation_id, current_user, approve=True)
-    db.session.commit()
+    organisation = run_in_transaction(db.session, lambda: auth_services.decide_organisation(
+        organisation_id, current_user, approve=True))
     flash(_("%(name)s is approved and can now trade.", name=organisation.legal_name), "success")
     return redirect(url_for("admin.organisations"))
 
@@ -74,14 +74,9 @@ def approve(organisation_id):
 def reject(organisation_id):
     form = RejectForm()
     if form.validate_on_submit():
-        try:
-            organisation = auth_services.decide_organisation(
-                organisation_id, current_user, approve=False, reason=form.reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        organisation, ok = attempt(form, lambda: auth_services.decide_organisation(
+            organisation_id, current_user, approve=False, reason=form.reason.data))
+        if ok:
             flash(_("%(name)s is rejected; the applicant sees your reason.", name=organisation.legal_name), "info")
             return redirect(url_for("admin.organisations"))
     return render_organisation(auth_services.get_organisation(organisation_id), form, 422)
@@ -93,8 +88,8 @@ def user_access(user_id, action):
     """Disable (every session of the account ends at once) or enable an account."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    user = auth_services.set_active(user_id, current_user, active=action == "enable")
-    db.session.commit()
+    user = run_in_transaction(db.session, lambda: auth_services.set_active(user_id, current_user,
+                                                                           active=action == "enable"))
     flash(_("%(email)s is disabled; its sessions have ended.", email=user.email) if action == "disable"
           else _("%(email)s can log in again.", email=user.email), "success")
     return redirect(url_for("admin.organisation", organisation_id=user.organisation_id) if user.organisation_id
@@ -107,7 +102,7 @@ def attributes(organisation_id):
     form = AttributesForm()
     if not form.validate_on_submit():
         abort(400)
-    auth_services.set_attributes(organisation_id, current_user, form.is_high_tech.data, form.is_sme.data)
-    db.session.commit()
+    run_in_transaction(db.session, lambda: auth_services.set_attributes(
+        organisation_id, current_user, form.is_high_tech.data, form.is_sme.data))
     flash(_("Attributes saved."), "success")
     return redirect(url_for("admin.organisation", organisation_id=organisation_id))

@@ -118,11 +118,14 @@ def authenticate(email, password):
 def user_for_session(session_id):
     """The active user a session belongs to, or None when the session was ended (its version is
     older than the user's) or the user was disabled."""
+    from marketplace.inputs import parse_int
+
     user_id, _sep, version = str(session_id or "").partition(":")
-    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
+    user_id, version = parse_int(user_id, 1), parse_int(version)
+    if user_id is None or version is None:
         return None
-    user = db.session.get(User, int(user_id)) if len(user_id) <= 10 else None
-    if user is None or not user.active or str(user.session_version) != version:
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
         return None
     return user
 
@@ -179,7 +182,7 @@ def password_problem(password):
     password = password or ""
     if not 10 <= len(password) <= 128:
         return N_("The password must be 10 to 128 characters long.")
-    if not (any(c.isalpha() for c in password) and any(c.isdigit() for c in password)):
+    if not (any(c.isalpha() for c in password) and any(c.isascii() and c.isdigit() for c in password)):
         return N_("The password must contain both letters and digits.")
     return None
 

@@ -7,10 +7,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from marketplace import limits
 from marketplace.auth import services
 from marketplace.auth.forms import ConfirmForm, LoginForm, PasswordForm, RegistrationForm, ResubmitForm
-from marketplace.errors import DomainError
 from marketplace.extensions import db, limiter, login_manager
-from marketplace.forms import apply_domain_error
+from marketplace.forms import attempt
 from marketplace.i18n import LOCALE_COOKIE
+from marketplace.ledger import run_in_transaction
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 ORG_FIELDS = ("kind", "legal_name", "credit_code", "legal_representative", "city", "contact_phone",
@@ -40,15 +40,10 @@ def register():
         org = services.OrganisationData(contact_name=form.name.data,
                                         **{name: getattr(form, name).data for name in ORG_FIELDS})
         account = services.AccountData(email=form.email.data, password=form.password.data, name=form.name.data)
-        try:
-            services.register_or_tell_owner(account, org)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
+        _result, ok = attempt(form, lambda: services.register_or_tell_owner(account, org))
+        if ok:
             # The same answer whether or not the e-mail had an account (its owner is told by
             # e-mail), so the page cannot be used to find out who is registered.
-            db.session.commit()
             flash(_("Registration received. We have sent an e-mail to %(email)s; log in to follow the review.",
                     email=account.email), "success")
             return redirect(url_for("auth.login"))
@@ -74,11 +69,10 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data)
+            user = run_in_transaction(db.session, lambda: services.authenticate(form.email.data, form.password.data))
         except services.InvalidCredentials as error:
             form.form_errors.append(error.translated())
             return render_template("auth/login.html", form=form), 401
-        db.session.commit()
         login_user(user)
         return redirect(safe_next(request.args.get("next"), url_for("auth.account")))
     return render_template("auth/login.html", form=form)
@@ -88,8 +82,8 @@ def login():
 def logout():
     if ConfirmForm().validate_on_submit():
         if current_user.is_authenticated:
-            services.end_sessions(current_user)  # a copied session cookie stops working too
-            db.session.commit()
+            user = current_user._get_current_object()
+            run_in_transaction(db.session, lambda: services.end_sessions(user))  # a copied cookie stops working too
         logout_user()
         flash(_("You have logged out."), "info")
     return redirect(url_for("catalog.home"))
@@ -100,13 +94,10 @@ def logout():
 def password():
     form = PasswordForm()
     if form.validate_on_submit():
-        try:
-            services.change_password(current_user, form.current_password.data, form.new_password.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        user = current_user._get_current_object()
+        _result, ok = attempt(form, lambda: services.change_password(user, form.current_password.data,
+                                                                      form.new_password.data))
+        if ok:
             login_user(current_user._get_current_object())  # this session goes on with the new version
             flash(_("Your password has been changed. Other sessions of your account have been logged out."), "success")
             return redirect(url_for("auth.account"))
@@ -139,13 +130,9 @@ def resubmit():
     if form.validate_on_submit():
         data = services.OrganisationData(kind=organisation.kind, **{
             name: getattr(form, name).data for name in ORG_FIELDS[1:] + ("contact_name",)})
-        try:
-            services.resubmit_organisation(current_user, data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        user = current_user._get_current_object()
+        _result, ok = attempt(form, lambda: services.resubmit_organisation(user, data))
+        if ok:
             flash(_("Your corrected registration is back in the review queue."), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/resubmit.html", form=form)
@@ -159,8 +146,8 @@ def language(code):
     response = redirect(target)
     if code in languages:
         if current_user.is_authenticated:
-            services.set_locale(current_user, code, languages)
-            db.session.commit()
+            user = current_user._get_current_object()
+            run_in_transaction(db.session, lambda: services.set_locale(user, code, languages))
         response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                             secure=current_app.config.get("SESSION_COOKIE_SECURE", False))  # HTTPS-only in production
     return response

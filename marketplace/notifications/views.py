@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from marketplace.auth.forms import ConfirmForm
 from marketplace.extensions import db
+from marketplace.ledger import run_in_transaction
 from marketplace.notifications import services
 from marketplace.notifications.models import Notification
 from marketplace.pagination import paginate
@@ -26,8 +27,8 @@ def preferences():
     """The account page's e-mail choices: the kinds ticked are e-mailed, the others only shown here."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.set_email_preferences(current_user, set(request.form.getlist("email")))
-    db.session.commit()
+    chosen = set(request.form.getlist("email"))
+    run_in_transaction(db.session, lambda: services.set_email_preferences(current_user, chosen))
     flash(_("Your e-mail choices are saved."), "success")
     return redirect(url_for("auth.account") + "#email-preferences")
 
@@ -37,6 +38,5 @@ def preferences():
 def mark_read():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.mark_all_read(current_user)
-    db.session.commit()
+    run_in_transaction(db.session, lambda: services.mark_all_read(current_user))
     return redirect(url_for("notifications.index"))
