@@ -22,9 +22,35 @@ def select_locale():
 
 
 def visitor_locale():
-    """An anonymous visitor's language: the language cookie, then Simplified Chinese (the page
-    cache keys anonymous pages by it)."""
+    """An anonymous visitor's language: the language cookie, then the browser's Accept-Language,
+    then Simplified Chinese (the page cache keys anonymous pages by it)."""
     chosen = request.cookies.get(LOCALE_COOKIE)
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return browser_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+# Browser language tags → our locales. Traditional script and the regions that write it go to
+# the Taiwan catalogue; any other Chinese to Simplified; any English to English.
+TRADITIONAL_TAGS = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
+
+
+def locale_for_tag(tag):
+    tag = tag.strip().lower().replace("_", "-")
+    if tag.startswith(TRADITIONAL_TAGS):
+        return "zh_Hant_TW"
+    if tag == "zh" or tag.startswith("zh-"):
+        return "zh_Hans_CN"
+    if tag == "en" or tag.startswith("en-"):
+        return "en"
+    return None
+
+
+def browser_locale():
+    """The first language of Accept-Language (by quality) that we have, or None."""
+    languages = current_app.config["LANGUAGES"]
+    for tag, quality in request.accept_languages:  # sorted by quality, best first
+        locale = locale_for_tag(tag) if quality > 0 else None  # q=0: "not this one"
+        if locale in languages:
+            return locale
+    return None

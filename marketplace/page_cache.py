@@ -191,9 +191,11 @@ def store_page(response):
     body = response.get_data()
     etag = hashlib.blake2b(body, digest_size=16).hexdigest()
     last_modified = datetime.now(timezone.utc).replace(microsecond=0)
-    # Browsers revalidate each time (a 304 costs a key lookup); the language comes from a cookie.
+    # Browsers revalidate each time (a 304 costs a key lookup); the language comes from a cookie
+    # or, without one, from Accept-Language.
     headers = [("Content-Type", response.content_type), ("ETag", quote_etag(etag)),
-               ("Last-Modified", http_date(last_modified)), ("Cache-Control", "no-cache"), ("Vary", "Cookie")]
+               ("Last-Modified", http_date(last_modified)), ("Cache-Control", "no-cache"),
+               ("Vary", "Cookie, Accept-Language")]
     try:
         cache.set(key, (body, headers, etag, last_modified))
     except Exception:

@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from babel.messages.pofile import read_po
 
 from marketplace.extensions import db
@@ -27,6 +29,27 @@ def test_language_choice_is_saved_on_the_account(client, auth, make_user):
     assert user.locale == "en"
     client.delete_cookie("lang")
     assert "My organisation" in client.get("/auth/account").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("header, lang", [
+    ("en-US,en;q=0.9", "en"), ("zh-TW", "zh-TW"), ("zh-HK,en;q=0.5", "zh-TW"), ("zh-Hant", "zh-TW"),
+    ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"), ("zh", "zh-CN"), ("fr-FR,en;q=0.7", "en"),
+    ("fr-FR,de;q=0.5", "zh-CN"), ("en;q=0.2,zh-TW;q=0.9", "zh-TW"), ("en;q=0", "zh-CN"), ("", "zh-CN"),
+    ("zh-Hans-CN", "zh-CN"), (";;;,q=,\u00e9", "zh-CN"),
+])
+def test_a_visitor_without_a_choice_gets_the_browser_language(client, header, lang):
+    page = client.get("/auth/login", headers={"Accept-Language": header})
+    assert page.status_code == 200 and f'<html lang="{lang}">' in page.get_data(as_text=True)
+
+
+def test_a_chosen_language_wins_over_the_browser(client, auth, make_user):
+    client.get("/auth/language/zh_Hans_CN")
+    assert '<html lang="zh-CN">' in client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    user = make_user()
+    auth.login(user)
+    client.get("/auth/language/zh_Hant_TW")
+    client.delete_cookie("lang")
+    assert '<html lang="zh-TW">' in client.get("/auth/account", headers={"Accept-Language": "en"}).get_data(as_text=True)
 
 
 def test_unknown_language_is_ignored(client):

@@ -153,6 +153,18 @@ def test_language_is_part_of_the_key(anonymous, shop):
     assert 'lang="zh-CN"' in anonymous.get("/").get_data(as_text=True)
 
 
+def test_browser_language_is_part_of_the_key_and_of_vary(anonymous, shop):
+    chinese = anonymous.get("/")
+    taiwan = anonymous.get("/", headers={"Accept-Language": "zh-TW,zh;q=0.9"})
+    english = anonymous.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert 'lang="zh-CN"' in chinese.get_data(as_text=True)
+    assert 'lang="zh-TW"' in taiwan.get_data(as_text=True) and 'lang="en"' in english.get_data(as_text=True)
+    assert "Accept-Language" in english.headers["Vary"] and "Cookie" in english.headers["Vary"]
+    # the cookie (an explicit choice) wins over the browser
+    anonymous.set_cookie("lang", "zh_Hans_CN")
+    assert 'lang="zh-CN"' in anonymous.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
 def test_a_page_with_a_flash_is_neither_served_from_nor_stored_in_the_cache(anonymous, shop):
     anonymous.get("/")
     with anonymous.session_transaction() as session:
