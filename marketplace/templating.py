@@ -98,13 +98,21 @@ def provider_admitted():
     return current_user.is_authenticated and current_user.role == "provider" and admitted(current_user.organisation_id)
 
 
+def field_aria(field, hint=None, **attrs):
+    """A form control's attributes that tie it to its hint and errors (ids `<field>-hint`,
+    `<field>-error`, rendered by _forms.html), plus any other non-empty attributes given."""
+    described = [f"{field.id}-hint"] * bool(hint) + [f"{field.id}-error"] * bool(field.errors)
+    attrs.update({"aria-describedby": " ".join(described), "aria-invalid": "true" if field.errors else ""})
+    return {name: value for name, value in attrs.items() if value}
+
+
 def register(app):
+    app.jinja_env.globals["field_aria"] = field_aria
     app.jinja_env.filters["fen"] = format_fen
     app.jinja_env.filters["days"] = days_text
     app.jinja_env.filters["age"] = age_text
     app.jinja_env.filters["percent"] = percent_text
     app.jinja_env.filters["local_time"] = local_time
-    app.jinja_env.filters["dict_without_empty"] = lambda attrs: {k: v for k, v in attrs.items() if v}
     app.jinja_env.filters["t"] = gettext
     app.jinja_env.filters["fromjson"] = json.loads
     app.jinja_env.filters["format_params"] = lambda text, params: text % params if params else text  # translate a msgid held in data (labels, states)

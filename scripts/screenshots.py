@@ -47,6 +47,7 @@ PAGES = [
     (None, "catalog-listing", "/listings/1"), (None, "catalog-provider", "/providers/6"),
     ("lab@demo.torch.cn", "provider-profile", "/my/profile"), ("lab@demo.torch.cn", "provider-listings", "/my/listings"),
     ("lab@demo.torch.cn", "provider-listing", "/my/listings/14"), ("lab@demo.torch.cn", "provider-listing-new", "/my/listings/new"),
+    ("lab@demo.torch.cn", "provider-listing-errors", "/my/listings/new#submit"),
     ("transfer@demo.torch.cn", "provider-profile-unapproved", "/my/profile"),
     ("admin@demo.torch.cn", "admin-providers", "/admin/catalog/providers?status=admitted"),
     ("admin@demo.torch.cn", "admin-provider", "/admin/catalog/providers/2"),
