@@ -10,7 +10,8 @@ from marketplace.jobs.services import job_label
 from marketplace.labels import (account_label, audit_action_label, field_label, field_value, memo_label,
                                 object_label, transfer_kind_label)
 from marketplace.money import format_fen
-from marketplace.vouchers.rules import percent_text
+from marketplace.database import utcnow
+from marketplace.vouchers.rules import local_date, percent_text
 
 
 def local_time(value, fmt="yyyy-MM-dd HH:mm"):
@@ -108,6 +109,7 @@ def field_aria(field, hint=None, **attrs):
 
 def register(app):
     app.jinja_env.globals["field_aria"] = field_aria
+    app.jinja_env.globals["current_year"] = lambda: local_date(utcnow()).year
     app.jinja_env.filters["fen"] = format_fen
     app.jinja_env.filters["days"] = days_text
     app.jinja_env.filters["age"] = age_text

@@ -27,6 +27,7 @@ WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 PAGES = [
     (None, "home", "/"), (None, "login", "/auth/login"), (None, "register", "/auth/register"),
     (None, "register-errors", "/auth/register#submit"), (None, "404", "/no-such-page"),
+    (None, "help", "/help"), (None, "privacy", "/privacy"),
     ("ent4@demo.torch.cn", "account-pending", "/auth/account"),
     ("ent1@demo.torch.cn", "account-approved", "/auth/account"),
     ("admin@demo.torch.cn", "admin-dashboard", "/admin/"),
