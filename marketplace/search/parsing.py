@@ -43,7 +43,7 @@ PATTERNS = [  # (kind, compiled pattern); earlier kinds take their text first
     (MIN_PRICE, PRICE_WORD + AMOUNT + r"\s*(?:及以上|或以上|以上)"),
     (MIN_PRICE, r"(?:不低于|不少于|高于|超过|至少|最低)\s*" + AMOUNT + r"(?:\s*以上)?"),
     (MIN_PRICE, r"(?<![\w-])(?:over|above|more\s+than|at\s+least|min(?:imum)?)\s*" + AMOUNT),
-    (FREE, r"免费|不要钱|不收费|零收费|零元|(?<![\w.,])0\s*元"),
+    (FREE, r"(?:免费|不要钱|不收费|零收费|零元|(?<![\w.,])0\s*元)(?:的)?"),
     (FREE, r"(?<![\w-])(?:free\s+of\s+charge|for\s+free|free(?!\s+trade)|no[\s-]cost|gratis)(?![\w-])"),
     (VOUCHER, r"(?:(?:可以|可|能|能够|支持|接受|允许)\s*(?:使用|用)?\s*)?(?:科技)?创新券"
      r"(?!\s*(?:申请|申报|政策|兑付|兑现|办理|登记|额度))(?:\s*(?:可用|可以用|能用|支付|抵扣|适用))?(?:的)?"),
