@@ -150,13 +150,15 @@ def run_search(searcher, request, synonyms=None):
                           understood=understood, text=request.q)
     if changes:
         result.stage = "corrected"
-        result.suggestion = " ".join([parsed.folded] + [condition.phrase for condition in understood])
+        result.suggestion = parsed.folded
         result.suggestion_translation = translation(parsed, changes)
     for docnum in ordered[(request.page - 1) * request.per_page:limit]:
         result.hits.append(to_hit(searcher.stored_fields(docnum), terms))
     result.facets = facet_counts(match, cols)
     if not parsed.empty and stage != "strict" and not changes:
         result.suggestion = did_you_mean(searcher, arrays, parsed)
+    if result.suggestion and understood:  # the suggestion is a whole query: keep the conditions' words
+        result.suggestion = " ".join([result.suggestion] + [condition.phrase for condition in understood])
     return result
 
 

@@ -102,3 +102,9 @@ def test_question_words_are_dropped(run):
     emc = [key_of(h["id"]) for h in run("who can help us test EMC for a product before CE marking").hits]
     assert {"emc-formal", "emc-pretest"} == set(emc[:2])
     assert run("who can help us test EMC for a product before CE marking").stage != "corrected"
+
+
+def test_a_corrected_query_keeps_its_conditions(run):
+    result = run("copyrigth under 2000")
+    assert result.stage == "corrected" and result.suggestion == "copyright under 2000"
+    assert [key_of(h["id"]) for h in result.hits][0] == "copyright-en"
