@@ -6,8 +6,10 @@ that ranks that city's listings first. Pure functions: the searcher calls them w
 of its index, the database fallback without cities.
 
 Decisions (docs/search.md): "free" means a listed price of ¥0 — "price on request" is a quote,
-not free, and stays out, as in every price filter. A condition the request already sets
-through its parameters is left to the parameter (the parameter wins)."""
+not free. It is a boost, not a filter, like a city: 免费 is as often part of what a service
+offers (首次免费咨询 in a paid listing) as a condition, so ¥0 listings rank first and the others
+still follow. A condition the request already sets through its parameters is left to the
+parameter (the parameter wins).""" 
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -18,6 +20,7 @@ from marketplace.money import MAX_FEN
 from marketplace.search.analysis import fold, pinyin
 
 VOUCHER, FREE, MAX_PRICE, MIN_PRICE, CITY = "voucher", "free", "max_price", "min_price", "city"
+BOOSTS = (FREE, CITY)  # conditions that rank first rather than filter (see the module's decisions)
 HIGHEST_FEN = MAX_FEN - 1  # below the "price on request" sort value: such listings never fall in a range
 
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -69,7 +72,7 @@ class Condition:
 
     @property
     def effect(self):
-        return "boost" if self.kind == CITY else "filter"
+        return "boost" if self.kind in BOOSTS else "filter"
 
 
 @dataclass
@@ -179,12 +182,11 @@ def applied(request, understood):
     for condition in understood.conditions:
         if condition.kind == VOUCHER and request.voucher is None:
             changes["voucher"] = True
-        elif condition.kind in (FREE, MAX_PRICE) and request.max_price is None:
-            value = 0 if condition.kind == FREE else condition.value
-            changes["max_price"] = min(value, changes.get("max_price", value))
+        elif condition.kind == MAX_PRICE and request.max_price is None:
+            changes["max_price"] = condition.value
         elif condition.kind == MIN_PRICE and request.min_price is None:
             changes["min_price"] = condition.value
-        elif condition.kind == CITY and not request.city:
+        elif condition.kind == CITY and not request.city or condition.kind == FREE and request.max_price is None:
             pass  # a boost, applied by the searcher
         else:
             continue

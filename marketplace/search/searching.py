@@ -18,7 +18,7 @@ TEXT_FIELDS = ("title", "tags", "summary", "description")
 RESCORE_WINDOW = 200  # the top documents by the pass's score that the bonuses re-rank
 FILL = 30  # a strict pass finding fewer listings than this is followed by related ones
 TIER = 1e6  # added to strict scores when related listings fill below them: above any bonus
-CITY_BONUS = TIER / 10  # a city named in the query: above any text score, below the strict tier
+BOOST_BONUS = TIER / 10  # a city or "free" in the query: above any text score, below the strict tier
 
 
 # -- the passes ----------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def run_search(searcher, request, synonyms=None):
         sort = "newest" if request.sort == "relevance" else request.sort
     else:
         (stage, match, terms), sort = staged(arrays, parsed, mask, fill=request.sort == "relevance"), request.sort
-    match = city_boosted(match, cols, understood, sort)
+    match = boosted(match, cols, understood, sort)
     limit = request.page * request.per_page
     ordered = ranked(arrays, cols, match, parsed, sort, limit)
     result = SearchResult(total=len(match), page=request.page, per_page=request.per_page, stage=stage,
@@ -162,15 +162,19 @@ def run_search(searcher, request, synonyms=None):
     return result
 
 
-def city_boosted(match, cols, understood, sort):
-    """A city named in the query ranks that city's listings first (relevance order; within
+def boosted(match, cols, understood, sort):
+    """A city or "free" named in the query ranks those listings first (relevance order; within
     the strict and the filling tier alike, so a strict hit elsewhere still comes before a
-    related one in the city)."""
-    cities = [condition.value for condition in understood if condition.kind == parsing.CITY]
-    if not cities or sort != "relevance" or not len(match):
+    related one that matches the condition). Each condition adds its bonus once."""
+    if sort != "relevance" or not len(match):
         return match
-    in_city = equals(cols["city"], cities[0])[match.docs]
-    return Match(match.docs, match.scores + CITY_BONUS * in_city)
+    bonus = np.zeros(len(match.docs))
+    for condition in understood:
+        if condition.kind == parsing.CITY:
+            bonus += equals(cols["city"], condition.value)[match.docs]
+        elif condition.kind == parsing.FREE:
+            bonus += cols["price_asc"].values[match.docs] == 0
+    return Match(match.docs, match.scores + BOOST_BONUS * bonus) if bonus.any() else match
 
 
 def spelling_corrected(searcher, arrays, parsed, table, known):
