@@ -7,9 +7,9 @@ from sqlalchemy import select
 from marketplace.admin.views import bp
 from marketplace.auth.decorators import admin_required, operator_required
 from marketplace.auth.forms import ConfirmForm
-from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import apply_domain_error
+from marketplace.forms import attempt
+from marketplace.ledger import run_in_transaction
 from marketplace.search import indexer, services
 from marketplace.search.forms import SynonymForm
 from marketplace.search.models import Synonym
@@ -25,16 +25,9 @@ def render_synonyms(form, edit_id=None, edit_form=None, status=200):
 @operator_required
 def search_synonyms():
     form = SynonymForm()
-    if form.validate_on_submit():
-        try:
-            services.create_synonym(current_user, form.terms.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Synonym group added. Searches use it at once."), "success")
-            return redirect(url_for("admin.search_synonyms"))
+    if form.validate_on_submit() and attempt(form, lambda: services.create_synonym(current_user, form.terms.data))[1]:
+        flash(_("Synonym group added. Searches use it at once."), "success")
+        return redirect(url_for("admin.search_synonyms"))
     return render_synonyms(form, status=422 if form.errors else 200)
 
 
@@ -43,16 +36,10 @@ def search_synonyms():
 def search_synonyms_edit(synonym_id):
     synonym = services.get_synonym(synonym_id)
     edit_form = SynonymForm(obj=synonym)
-    if edit_form.validate_on_submit():
-        try:
-            services.update_synonym(current_user, synonym_id, edit_form.terms.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(edit_form, error)
-        else:
-            db.session.commit()
-            flash(_("Synonym group saved."), "success")
-            return redirect(url_for("admin.search_synonyms"))
+    if edit_form.validate_on_submit() and \
+            attempt(edit_form, lambda: services.update_synonym(current_user, synonym_id, edit_form.terms.data))[1]:
+        flash(_("Synonym group saved."), "success")
+        return redirect(url_for("admin.search_synonyms"))
     return render_synonyms(SynonymForm(formdata=None), synonym_id, edit_form, 422 if edit_form.errors else 200)
 
 
@@ -60,8 +47,7 @@ def search_synonyms_edit(synonym_id):
 @operator_required
 def search_synonyms_delete(synonym_id):
     if ConfirmForm().validate_on_submit():
-        services.delete_synonym(current_user, synonym_id)
-        db.session.commit()
+        run_in_transaction(db.session, lambda: services.delete_synonym(current_user, synonym_id))
         flash(_("Synonym group removed."), "info")
     return redirect(url_for("admin.search_synonyms"))
 
