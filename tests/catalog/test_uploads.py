@@ -36,7 +36,8 @@ def test_image_is_stored_under_a_generated_name_with_a_thumbnail(client, draft, 
     assert response.status_code == 302
     stored = db.session.scalar(select(StoredFile))
     folder = app.config["UPLOAD_DIR"]
-    assert sorted(os.listdir(folder)) == sorted([stored.stored_name, stored.thumb_name])
+    variants = [f"{stored.token}_{width}.{ext}" for width in (160, 480, 960) for ext in ("webp", "jpg")]
+    assert sorted(os.listdir(folder)) == sorted([stored.stored_name, stored.thumb_name, *variants])
     assert stored.stored_name == stored.token + ".png" and stored.original_name == "passwd 我的图.png"
     with Image.open(os.path.join(folder, stored.thumb_name)) as thumb:
         assert thumb.format == "JPEG" and max(thumb.size) <= 480
