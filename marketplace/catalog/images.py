@@ -49,7 +49,7 @@ def encode_variant(image, extension):
     elif image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "A" in image.getbands() or image.mode == "P" else "RGB")
     buffer = io.BytesIO()
-    options = {"quality": 82, "method": 4} if fmt == "WEBP" else {"quality": 84, "optimize": True, "progressive": True}
+    options = {"quality": 82, "method": 2} if fmt == "WEBP" else {"quality": 84, "optimize": True, "progressive": True}
     image.save(buffer, fmt, **options)
     return buffer.getvalue()
 
