@@ -122,13 +122,37 @@ def store_encoded(organisation, filename, purpose, encoded):
     stored = record(organisation, filename, purpose, token, content_type, token + extension,
                     token + "_t.jpg", len(encoded.body))
     stored.width, stored.height = encoded.width, encoded.height
-    stored.variant_widths = ",".join(str(width) for width in sorted({w for w, _ in encoded.variants})) or None
+    stored.variant_widths = widths_text(encoded.variants)
     return stored
+
+
+def widths_text(variants):
+    return ",".join(str(width) for width in sorted({width for width, _ in variants})) or None
 
 
 def write_variants(token, variants):
     for (width, extension), data in variants.items():
         write(images.variant_name(token, width, extension), data)
+
+
+def without_variants(limit=100):
+    """Ids of images shown on pages that were stored before variants were made."""
+    return list(db.session.scalars(select(StoredFile.id).where(
+        StoredFile.purpose.in_(images.SHOWN_PURPOSES), StoredFile.variant_widths.is_(None),
+        StoredFile.content_type.like("image/%")).order_by(StoredFile.id).limit(limit)))
+
+
+def add_variants(file_id):
+    """Make the missing variants of one stored image from its original. Raises NotFound if the
+    original is gone, ValidationFailed if it no longer opens as an image."""
+    stored = db.session.get(StoredFile, file_id)
+    image = open_image(open_stored(stored.stored_name).getvalue(), "image")
+    variants = images.make_variants(image)
+    write_variants(stored.token, variants)
+    stored.width, stored.height = image.width, image.height
+    stored.variant_widths = widths_text(variants)
+    db.session.flush()
+    return stored
 
 
 DOCUMENT_KINDS = {"qualification": N_("Upload a PDF or an image (JPEG, PNG or WebP) of the certificate.")}
