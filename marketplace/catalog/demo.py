@@ -154,7 +154,7 @@ def seed_catalog(admin=None):
 
 def add_demo_images():
     """Give demo providers without a logo their monogram, and demo listings without pictures their
-    category's cover (each picture encoded once, then stored per listing through the storage)."""
+    sub-category's cover (each picture encoded once, then stored per listing through the storage)."""
     from marketplace.catalog import demo_images, uploads
 
     for profile in db.session.scalars(select(ProviderProfile).join(Organisation).join(User)
@@ -165,9 +165,9 @@ def add_demo_images():
         revision = listing.published_revision
         if revision is None or revision.images:
             continue
-        slug = revision.category.top.slug
+        slug = revision.category.slug
         stored = uploads.store_encoded(listing.provider, f"{slug}.jpg", "listing",
-                                       demo_images.encoded_cover(slug, demo_images.pattern_of(listing.external_id)))
+                                       demo_images.encoded_cover(slug, demo_images.pattern_of(slug)))
         revision.images.append(ListingImage(file_id=stored.id, position=0))
     db.session.flush()
 

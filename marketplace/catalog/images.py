@@ -39,7 +39,7 @@ def resized(image, width):
     if width >= image.width:
         return image
     height = max(1, round(image.height * width / image.width))
-    return image.resize((width, height), Image.Resampling.LANCZOS)
+    return image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
 def encode_variant(image, extension):
