@@ -71,7 +71,7 @@ def test_draft_images_are_private_until_published(client, auth, draft, make_prov
     db.session.commit()
     auth.logout()
     assert client.get(f"/files/{token}").status_code == 200
-    assert f"/files/{token}/thumb" in client.get(f"/listings/{draft.id}").get_data(as_text=True)
+    assert f"/files/{token}/64.webp" in client.get(f"/listings/{draft.id}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("data, filename", [
