@@ -52,6 +52,10 @@ def image_variants_command():
                 done += 1
             except (NotFound, ValidationFailed):
                 failed.append(file_id)
+    if done:
+        from marketplace.page_cache import bump
+
+        bump()  # cached pages still offer the thumbnails
     for file_id in failed:
         click.echo(f"stored file {file_id}: the original is missing or no longer an image", err=True)
     click.echo(f"{done} image(s) given variants, {len(failed)} skipped.")

@@ -52,12 +52,20 @@ def test_upload_stores_webp_and_jpeg_variants_in_each_width(published_with_image
         assert stored_image(storage().get(f"{stored.token}_{width}.jpg")) == ("JPEG", (width, width * 3 // 4))
 
 
-def test_small_images_are_never_enlarged(client, auth, make_provider, make_listing):
-    seller = make_provider()
-    listing = make_listing(seller, published=False)
-    auth.login(seller)
-    upload(client, listing.id, png_bytes((300, 200)))
-    stored = db.session.scalar(select(StoredFile))
+@pytest.fixture
+def upload_to_draft(client, auth, make_provider, make_listing):
+    """upload_to_draft(size) → the StoredFile of a PNG of that size added to a draft by its provider (logged in)."""
+    def upload_png(size):
+        seller = make_provider()
+        listing = make_listing(seller, published=False)
+        auth.login(seller)
+        upload(client, listing.id, png_bytes(size))
+        return db.session.scalar(select(StoredFile))
+    return upload_png
+
+
+def test_small_images_are_never_enlarged(upload_to_draft):
+    stored = upload_to_draft((300, 200))
     assert stored.variant_widths == "160,300"
     assert stored_image(storage().get(f"{stored.token}_300.webp")) == ("WEBP", (300, 200))
 
@@ -75,12 +83,8 @@ def test_public_variants_are_served_with_their_type_and_a_year_of_caching(client
         assert client.get(f"/files/{stored.token}/{missing}").status_code == 404
 
 
-def test_variants_of_a_draft_are_private(client, auth, make_provider, make_listing):
-    seller = make_provider()
-    listing = make_listing(seller, published=False)
-    auth.login(seller)
-    upload(client, listing.id, png_bytes((800, 600)))
-    stored = db.session.scalar(select(StoredFile))
+def test_variants_of_a_draft_are_private(client, auth, upload_to_draft):
+    stored = upload_to_draft((800, 600))
     own = client.get(f"/files/{stored.token}/480.webp")
     assert own.status_code == 200 and own.cache_control.private and not own.cache_control.immutable
     auth.logout()
@@ -269,3 +273,14 @@ def test_demo_seed_gives_every_listing_a_picture_and_every_provider_a_logo(runne
     assert stored_image(storage().get(f"{cover.token}_480.webp")) == ("WEBP", (480, 360))
     assert client.get(f"/files/{cover.token}/960.jpg").mimetype == "image/jpeg"
     assert uploads.is_public(cover)
+
+
+def test_demo_pictures_are_deterministic_and_drawn_without_the_cjk_font(monkeypatch):
+    from marketplace.catalog import demo_images
+
+    assert demo_images.cover("testing-emc", 1).tobytes() == demo_images.cover("testing-emc", 1).tobytes()
+    assert demo_images.cover("testing-emc", 1).tobytes() != demo_images.cover("ip-trademark", 1).tobytes()
+    with_font = demo_images.logo("厦门鹭江知识产权代理事务所")
+    monkeypatch.setattr(demo_images, "cjk_font_path", lambda: None)
+    without_font = demo_images.logo("Xiamen Lujiang IP Agency")
+    assert with_font.size == without_font.size == (320, 320) and with_font.getextrema() != ((0, 0),) * 3
