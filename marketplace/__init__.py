@@ -62,7 +62,7 @@ def register_page_cache(app):
 VIEW_MODULES = {
     "auth": ("views",), "catalog": ("views", "provider_views"), "search": ("views",), "vouchers": ("views",),
     "orders": ("views", "quote_views"), "payments": ("views",), "notifications": ("views",),
-    "redemption": ("views",), "payouts": ("views",), "ops": ("views",),
+    "redemption": ("views",), "payouts": ("views",), "ops": ("views",), "site": ("views",),
     "admin": ("views", "audit_views", "catalog_views", "redemption_views", "search_views", "voucher_views",
               "backoffice_views", "party_views"),
 }

@@ -16,6 +16,7 @@ ENV_VARS = (
     "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS",
     "TRUSTED_PROXY_HOPS", "LOG_FORMAT", "LOG_LEVEL", "METRICS_ENABLED", "METRICS_TOKEN", "LEDGER_CHECKPOINT_FILE",
     "STORAGE_URL", "STORAGE_ENDPOINT", "STORAGE_ACCESS_KEY", "STORAGE_SECRET_KEY", "STORAGE_REGION",
+    "SITE_ORGANISER", "SITE_CONTACT_EMAIL", "SITE_CONTACT_PHONE", "SITE_ICP_NUMBER",
 )
 
 
@@ -73,6 +74,11 @@ def defaults(instance_path):
         "METRICS_ENABLED": False,  # Prometheus metrics at /metrics
         "METRICS_TOKEN": "",  # when set, /metrics wants "Authorization: Bearer <token>"
         "LEDGER_CHECKPOINT_FILE": "",  # the latest signed checkpoint, kept outside the database (backups)
+        # The footer, help and privacy pages: who runs the site and how to reach them.
+        "SITE_ORGANISER": "厦门火炬高技术产业开发区管理委员会",  # 主办单位
+        "SITE_CONTACT_EMAIL": "service@torch-marketplace.local",
+        "SITE_CONTACT_PHONE": "",
+        "SITE_ICP_NUMBER": "",  # ICP备案号, shown in the footer and linked to beian.miit.gov.cn when set
     }
 
 

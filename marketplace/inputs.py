@@ -11,7 +11,7 @@ import io
 import re
 import unicodedata
 from datetime import date
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import abort, request
 from flask_babel import gettext
@@ -177,3 +177,12 @@ def csv_rows(text, refused=CSVRefused):
             raise refused(N_("Line %(line)s contains characters that are not allowed (control characters "
                                 "or text direction overrides)."), line=reader.line_num)
         yield reader.line_num, cells
+
+
+def safe_next(target, default):
+    """A ?next= or form `next` target: only same-site paths, so a crafted one cannot send the user elsewhere."""
+    parts = urlsplit(target or "")
+    if target and not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
+            and "\\" not in target:  # browsers read a backslash as a slash: /\\evil.example
+        return target
+    return default

@@ -33,7 +33,7 @@ from marketplace.extensions import cache
 from marketplace.i18n import visitor_locale
 
 PAGE_ENDPOINTS = frozenset({"catalog.home", "catalog.category", "catalog.listing", "catalog.provider",
-                            "search.results", "search.api_search"})
+                            "search.results", "search.api_search", "site.help_centre", "site.privacy"})
 CHANGED = "page_cache_changed"  # session.info flag: this transaction wrote something a page shows
 
 

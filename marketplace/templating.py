@@ -10,7 +10,8 @@ from marketplace.jobs.services import job_label
 from marketplace.labels import (account_label, audit_action_label, field_label, field_value, memo_label,
                                 object_label, transfer_kind_label)
 from marketplace.money import format_fen
-from marketplace.vouchers.rules import percent_text
+from marketplace.database import utcnow
+from marketplace.vouchers.rules import local_date, percent_text
 
 
 def local_time(value, fmt="yyyy-MM-dd HH:mm"):
@@ -103,14 +104,23 @@ def provider_admitted():
     return current_user.is_authenticated and current_user.role == "provider" and admitted(current_user.organisation_id)
 
 
+def field_aria(field, hint=None, **attrs):
+    """A form control's attributes that tie it to its hint and errors (ids `<field>-hint`,
+    `<field>-error`, rendered by _forms.html), plus any other non-empty attributes given."""
+    described = [f"{field.id}-hint"] * bool(hint) + [f"{field.id}-error"] * bool(field.errors)
+    attrs.update({"aria-describedby": " ".join(described), "aria-invalid": "true" if field.errors else ""})
+    return {name: value for name, value in attrs.items() if value}
+
+
 def register(app):
+    app.jinja_env.globals["field_aria"] = field_aria
+    app.jinja_env.globals["current_year"] = lambda: local_date(utcnow()).year
     app.jinja_env.filters["fen"] = format_fen
     app.jinja_env.filters["days"] = days_text
     app.jinja_env.filters["age"] = age_text
     app.jinja_env.filters["average_rating"] = average_rating
     app.jinja_env.filters["percent"] = percent_text
     app.jinja_env.filters["local_time"] = local_time
-    app.jinja_env.filters["dict_without_empty"] = lambda attrs: {k: v for k, v in attrs.items() if v}
     app.jinja_env.filters["t"] = gettext
     app.jinja_env.filters["fromjson"] = json.loads
     app.jinja_env.filters["format_params"] = lambda text, params: text % params if params else text  # translate a msgid held in data (labels, states)

@@ -27,6 +27,7 @@ WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 PAGES = [
     (None, "home", "/"), (None, "login", "/auth/login"), (None, "register", "/auth/register"),
     (None, "register-errors", "/auth/register#submit"), (None, "404", "/no-such-page"),
+    (None, "help", "/help"), (None, "privacy", "/privacy"),
     ("ent4@demo.torch.cn", "account-pending", "/auth/account"),
     ("ent1@demo.torch.cn", "account-approved", "/auth/account"),
     ("admin@demo.torch.cn", "admin-dashboard", "/admin/"),
@@ -47,6 +48,7 @@ PAGES = [
     (None, "catalog-listing", "/listings/1"), (None, "catalog-provider", "/providers/6"),
     ("lab@demo.torch.cn", "provider-profile", "/my/profile"), ("lab@demo.torch.cn", "provider-listings", "/my/listings"),
     ("lab@demo.torch.cn", "provider-listing", "/my/listings/14"), ("lab@demo.torch.cn", "provider-listing-new", "/my/listings/new"),
+    ("lab@demo.torch.cn", "provider-listing-errors", "/my/listings/new#submit"),
     ("transfer@demo.torch.cn", "provider-profile-unapproved", "/my/profile"),
     ("admin@demo.torch.cn", "admin-providers", "/admin/catalog/providers?status=admitted"),
     ("admin@demo.torch.cn", "admin-provider", "/admin/catalog/providers/2"),

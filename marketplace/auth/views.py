@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -10,6 +8,7 @@ from marketplace.auth.forms import ConfirmForm, LoginForm, PasswordForm, Registr
 from marketplace.extensions import db, limiter, login_manager
 from marketplace.forms import attempt
 from marketplace.i18n import LOCALE_COOKIE
+from marketplace.inputs import safe_next
 from marketplace.ledger import run_in_transaction
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -20,14 +19,6 @@ ORG_FIELDS = ("kind", "legal_name", "credit_code", "legal_representative", "city
 @login_manager.user_loader
 def load_user(session_id):
     return services.user_for_session(session_id)
-
-
-def safe_next(target, default):
-    """Only same-site paths, so a crafted ?next= cannot send the user elsewhere."""
-    parts = urlsplit(target or "")
-    if target and not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return default
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -64,13 +64,24 @@ EMAIL_KINDS = {
     "listing_review": N_("Listing review decisions"),
     "redemption": N_("Redemption decisions and payments"),
     "payout": N_("Payouts"),
+    "order_disputed": N_("Disputes to decide"),
+    "approval_requested": N_("Decisions waiting for my approval (four eyes)"),
+    "approval_decided": N_("Answers to the approvals I asked for"),
+    "bank_account": N_("Provider bank account changes to check"),
 }
 KINDS_BY_ROLE = {
     "enterprise": ["order_update", "order_message", "quote_given", "program_opened", "program_planned",
                    "application_decided", "voucher_expiring"],
     "provider": ["order_update", "order_message", "quote_requested", "program_planned", "listing_review",
                  "redemption", "payout"],
+    # Operators; a provider's own bank-account notice is a security message and cannot be muted.
+    "admin": ["order_disputed", "approval_requested", "approval_decided", "bank_account"],
 }
+
+
+def kinds_offered(user):
+    """The kinds a user may stop receiving by e-mail (none for read-only auditors, who change nothing)."""
+    return [] if user.is_auditor else KINDS_BY_ROLE.get(user.role, [])
 
 
 def email_opted_out(session, user_ids, kind):
@@ -86,12 +97,12 @@ def email_kinds_for(user):
     """[(kind, label msgid, e-mailed?)] the user may choose between."""
     muted = set(db.session.scalars(select(NotificationPreference.kind).where(
         NotificationPreference.user_id == user.id, NotificationPreference.email.is_(False))))
-    return [(kind, EMAIL_KINDS[kind], kind not in muted) for kind in KINDS_BY_ROLE.get(user.role, [])]
+    return [(kind, EMAIL_KINDS[kind], kind not in muted) for kind in kinds_offered(user)]
 
 
 def set_email_preferences(user, wanted_kinds):
     """Store which of the user's kinds are e-mailed: every other kind offered to the role is muted."""
-    offered = KINDS_BY_ROLE.get(user.role, [])
+    offered = kinds_offered(user)
     existing = {p.kind: p for p in db.session.scalars(
         select(NotificationPreference).where(NotificationPreference.user_id == user.id))}
     for kind in offered:

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from marketplace.auth.forms import ConfirmForm
 from marketplace.extensions import db
+from marketplace.inputs import safe_next
 from marketplace.ledger import run_in_transaction
 from marketplace.notifications import services
 from marketplace.notifications.models import Notification
@@ -18,7 +19,8 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 def index():
     query = select(Notification).where(Notification.user_id == current_user.id) \
         .order_by(Notification.created_at.desc(), Notification.id.desc())
-    return render_template("notifications/index.html", page=paginate(query, 20), form=ConfirmForm())
+    return render_template("notifications/index.html", page=paginate(query, 20), form=ConfirmForm(),
+                           email_kinds=services.email_kinds_for(current_user), preferences_form=ConfirmForm())
 
 
 @bp.route("/preferences", methods=["POST"])
@@ -30,7 +32,8 @@ def preferences():
     chosen = set(request.form.getlist("email"))
     run_in_transaction(db.session, lambda: services.set_email_preferences(current_user, chosen))
     flash(_("Your e-mail choices are saved."), "success")
-    return redirect(url_for("auth.account") + "#email-preferences")
+    back = safe_next(request.form.get("next"), url_for("notifications.index"))
+    return redirect(back + "#email-preferences")
 
 
 @bp.route("/read", methods=["POST"])

@@ -113,6 +113,8 @@ class SearchResult:
     suggestion_translation: str | None = None  # the Chinese of a corrected English suggestion
     stage: str = "strict"  # which pass answered: strict, relaxed, fuzzy, corrected, browse, fallback
     degraded: bool = False
+    understood: list = field(default_factory=list)  # parsing.Condition read from the text and applied
+    text: str | None = None  # the text searched once those were taken out
 
 
 class _IdleSearchers:

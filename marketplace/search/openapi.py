@@ -39,12 +39,25 @@ HIT = {"type": "object", "required": ["id", "external_id", "title", "provider", 
        }}
 FACET_VALUE = {"type": "object", "required": ["value", "count", "label"],
                "properties": {"value": {}, "count": {"type": "integer"}, "label": {"type": "string"}}}
+CONDITION = {"type": "object", "required": ["kind", "value", "phrase", "effect", "label", "without"],
+             "properties": {
+                 "kind": {"type": "string", "enum": ["voucher", "free", "max_price", "min_price", "city"]},
+                 "value": {"description": "true (voucher, free), an amount in fen (max_price, min_price) or the city"},
+                 "phrase": {"type": "string", "description": "The words of q it was read from"},
+                 "effect": {"type": "string", "enum": ["filter", "boost"]},
+                 "label": {"type": "string"}, "without": {"type": "string", "description": "q without the phrase"}}}
 RESULT = {"type": "object", "required": ["total", "page", "per_page", "hits", "facets", "suggestion"],
           "properties": {
               "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"},
               "hits": {"type": "array", "items": HIT},
               "facets": {"type": "object", "additionalProperties": {"type": "array", "items": FACET_VALUE}},
               "suggestion": {"type": "string", "nullable": True},
+              "suggestion_translation": {"type": "string", "nullable": True},
+              "searched_text": {"type": "string", "description": "q without the conditions understood from it"},
+              "understood": {"type": "array", "items": CONDITION,
+                             "description": "Conditions read from q (免费, 可用创新券, 5000元以内, under 5000, a city) "
+                                            "and applied as filters (voucher, max_price, min_price) or a boost (city) "
+                                            "where the request's parameters do not already set them"},
           }}
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["status", "message"],

@@ -24,8 +24,11 @@ BRIDGE_WEIGHT = 0.7  # a translation counts a little less than the words the use
 # English words of questions dropped from queries only (the index keeps them)
 QUERY_STOP_WORDS = frozenset("""can could do does did get got me you your someone somebody into about there any some
 this that these those have has help please should would will am us its much many just like know want wants
-needs service services provider providers offer offers best good""".split())
-QUERY_STOPS = STOP_WORDS | QUERY_STOP_WORDS
+needs service services provider providers offer offers best good before after anyone""".split())
+# Chinese words of questions dropped from queries only: 找谁帮忙, 有没有, 哪些机构能 …
+QUERY_STOP_CHINESE = frozenset("""谁 找谁 有没有 有无 哪些 哪儿 哪位 能不能 可不可以 是否 应该 该 去 多少 多少钱 大概
+一般 推荐 靠谱 比较 谢谢 您好 你好""".split())
+QUERY_STOPS = STOP_WORDS | QUERY_STOP_WORDS | QUERY_STOP_CHINESE
 
 
 @dataclass

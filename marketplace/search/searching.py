@@ -6,11 +6,11 @@ import heapq
 
 import numpy as np
 
+from marketplace.search import parsing, spelling
 from marketplace.search import query as queries
-from marketplace.search import spelling
 from marketplace.search.analysis import is_cjk, pinyin, stem
 from marketplace.search.backend import ENOUGH, FACETS, PRICE_BANDS, SearchResult
-from marketplace.search.columns import FACET_FIELDS, columns, filter_mask, sort_keys
+from marketplace.search.columns import FACET_FIELDS, columns, equals, filter_mask, sort_keys
 from marketplace.search.engine import IndexArrays, Match, and_maybe, evaluate, restrict, top, union
 from marketplace.search.highlight import highlights
 
@@ -18,6 +18,7 @@ TEXT_FIELDS = ("title", "tags", "summary", "description")
 RESCORE_WINDOW = 200  # the top documents by the pass's score that the bonuses re-rank
 FILL = 30  # a strict pass finding fewer listings than this is followed by related ones
 TIER = 1e6  # added to strict scores when related listings fill below them: above any bonus
+BOOST_BONUS = TIER / 10  # a city or "free" in the query: above any text score, below the strict tier
 
 
 # -- the passes ----------------------------------------------------------------------------------
@@ -131,28 +132,49 @@ def values_for(docs, match):
 
 def run_search(searcher, request, synonyms=None):
     arrays = IndexArrays(searcher)
+    cols = columns(arrays)
+    request, understood = parsing.applied(request, parsing.understand(request.q, cols["city"].labels))
     table, known = queries.normalise_synonyms(synonyms or []), vocabulary(searcher)
     parsed = queries.parse(request.q, table, known)
     parsed, changes = spelling_corrected(searcher, arrays, parsed, table, known)
-    cols = columns(arrays)
     mask = filter_mask(cols, request)
     if parsed.empty:
         stage, match, terms = "browse", restrict(arrays.all(), mask), set()
         sort = "newest" if request.sort == "relevance" else request.sort
     else:
         (stage, match, terms), sort = staged(arrays, parsed, mask, fill=request.sort == "relevance"), request.sort
+    match = boosted(match, cols, understood, sort)
     limit = request.page * request.per_page
     ordered = ranked(arrays, cols, match, parsed, sort, limit)
-    result = SearchResult(total=len(match), page=request.page, per_page=request.per_page, stage=stage)
+    result = SearchResult(total=len(match), page=request.page, per_page=request.per_page, stage=stage,
+                          understood=understood, text=request.q)
     if changes:
-        result.stage, result.suggestion = "corrected", parsed.folded
+        result.stage = "corrected"
+        result.suggestion = parsed.folded
         result.suggestion_translation = translation(parsed, changes)
     for docnum in ordered[(request.page - 1) * request.per_page:limit]:
         result.hits.append(to_hit(searcher.stored_fields(docnum), terms))
     result.facets = facet_counts(match, cols)
     if not parsed.empty and stage != "strict" and not changes:
         result.suggestion = did_you_mean(searcher, arrays, parsed)
+    if result.suggestion and understood:  # the suggestion is a whole query: keep the conditions' words
+        result.suggestion = " ".join([result.suggestion] + [condition.phrase for condition in understood])
     return result
+
+
+def boosted(match, cols, understood, sort):
+    """A city or "free" named in the query ranks those listings first (relevance order; within
+    the strict and the filling tier alike, so a strict hit elsewhere still comes before a
+    related one that matches the condition). Each condition adds its bonus once."""
+    if sort != "relevance" or not len(match):
+        return match
+    bonus = np.zeros(len(match.docs))
+    for condition in understood:
+        if condition.kind == parsing.CITY:
+            bonus += equals(cols["city"], condition.value)[match.docs]
+        elif condition.kind == parsing.FREE:
+            bonus += cols["price_asc"].values[match.docs] == 0
+    return Match(match.docs, match.scores + BOOST_BONUS * bonus) if bonus.any() else match
 
 
 def spelling_corrected(searcher, arrays, parsed, table, known):

@@ -8,7 +8,7 @@ from marketplace.catalog.models import Category
 from marketplace.errors import Duplicate, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import N_
-from marketplace.search import indexer
+from marketplace.search import indexer, parsing
 from marketplace.search.backend import PRICE_BANDS, IndexUnavailable, SearchResult
 from marketplace.search.models import Synonym, split_terms
 
@@ -22,6 +22,9 @@ PRICE_LABELS = {"under-1k": N_("Under ¥1,000"), "1k-5k": N_("¥1,000 – ¥5,00
                 "20k-plus": N_("¥20,000 and more"), "on-request": N_("Price on request")}
 VOUCHER_LABELS = {"1": N_("Voucher eligible"), "0": N_("Cash only")}
 VERIFIED_LABELS = {"1": N_("Verified qualifications"), "0": N_("Qualifications not verified")}
+# conditions read from the query text (parsing.py); amount: "¥5,000", city: as stored
+UNDERSTOOD_LABELS = {"voucher": N_("Voucher eligible"), "free": N_("Free (¥0)"), "max_price": N_("Up to %(amount)s"),
+                     "min_price": N_("%(amount)s and more"), "city": N_("%(city)s first")}
 
 
 def synonym_groups():
@@ -51,6 +54,7 @@ def database_search(request):
     from marketplace.search.documents import indexable
     from marketplace.catalog.models import Listing, ListingRevision
 
+    request, understood = parsing.applied(request, parsing.understand(request.q))
     query = indexable()
     for word in request.q.split()[:5]:
         pattern = f"%{word}%"
@@ -70,7 +74,7 @@ def database_search(request):
     start = (request.page - 1) * request.per_page
     hits = [fallback_hit(row) for row in rows[start:start + request.per_page]]
     return SearchResult(total=len(rows), page=request.page, per_page=request.per_page, hits=hits,
-                        stage="fallback", degraded=True)
+                        stage="fallback", degraded=True, understood=understood, text=request.q)
 
 
 def fallback_hit(row):

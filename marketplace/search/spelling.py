@@ -160,7 +160,7 @@ def corrected_text(folded, units, words, vocabulary, sounding):
         word = match.group()
         if word not in changes and not known(word, words, vocabulary):
             right = english_correction(word, words, vocabulary)
-            if right:
+            if right and right != word:  # a word the bridge knows but no listing uses: nothing to correct
                 changes[word] = right
     for unit in units:
         if is_cjk(unit.text) and not unit.alternatives and len(unit.text) >= 2 and not matches(unit.text, vocabulary):

@@ -3,6 +3,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from flask_babel import gettext
 
 from marketplace import limits
+from marketplace.money import format_fen
 from marketplace.search import services
 from marketplace.search.backend import PRICE_BANDS
 from marketplace.search.forms import BadParameter, lenient_params, parse_params
@@ -20,7 +21,9 @@ def results():
                            dropped=dropped, sort_labels=services.SORT_LABELS, labels=labels,
                            facet_labels=services.FACET_LABELS, popular=popular_categories(categories),
                            price_bands=PRICE_BANDS, band_params=band_params,
-                           active_filters=active_filters(search_request, labels))
+                           active_filters=active_filters(search_request, labels),
+                           understood=[(understood_label(condition), search_url(search_request, q=condition.without))
+                                       for condition in result.understood])
 
 
 @bp.route("/search/suggest")
@@ -48,7 +51,29 @@ def api_search():
                    for name, pairs in result.facets.items()},
         "suggestion": result.suggestion,
         "suggestion_translation": result.suggestion_translation,
+        "searched_text": result.text if result.text is not None else search_request.q,
+        "understood": [api_condition(condition) for condition in result.understood],
     })
+
+
+def api_condition(condition):
+    return {"kind": condition.kind, "value": condition.value, "phrase": condition.phrase, "effect": condition.effect,
+            "label": understood_label(condition), "without": condition.without}
+
+
+def understood_label(condition):
+    """'¥5,000以内', '可用创新券', '厦门优先' … in the user's language."""
+    template = services.UNDERSTOOD_LABELS[condition.kind]
+    if condition.kind in ("max_price", "min_price"):
+        return gettext(template, amount=whole_yuan(condition.value))
+    if condition.kind == "city":
+        return gettext(template, city=condition.value)
+    return gettext(template)
+
+
+def whole_yuan(fen):
+    """500000 → '¥5,000'; 150050 → '¥1,500.50'."""
+    return f"¥{fen // 100:,}" if fen % 100 == 0 else format_fen(fen)
 
 
 @bp.route("/api/v1/openapi.json")

@@ -130,6 +130,9 @@ def scratch_database(url, seed, keep):
         exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database})
         if not exists:
             connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+            # A scratch database: what a crash of the server would lose is not what the simulation
+            # checks, so commits need not wait for the disk (≈ 0.7 ms each here, several a step).
+            connection.execute(text(f'ALTER DATABASE "{parsed.database}" SET synchronous_commit = off'))
     check = create_engine(url)
     try:
         if inspect(check).get_table_names():

@@ -1,6 +1,7 @@
 """The main journeys' pages at phone (390 px) and desktop (1366 px) width, in Chromium over the
 demo data: no page scrolls sideways, and axe-core finds no serious or critical violation.
 Screenshots land in screenshots/layout/<width>/ for looking at."""
+import re
 import uuid
 from pathlib import Path
 
@@ -21,7 +22,7 @@ SHOTS = Path(__file__).parent.parent.parent / "screenshots" / "layout"  # git ig
 PAGES = [
     (None, "home", "/"), (None, "category", "/categories/testing"), (None, "listing", "/listings/1"),
     (None, "provider", "/providers/6"), (None, "search", "/search?q=专利"), (None, "login", "/auth/login"),
-    (None, "register", "/auth/register"),
+    (None, "register", "/auth/register"), (None, "help", "/help"), (None, "privacy", "/privacy"),
     ("ent1@demo.torch.cn", "enterprise-workspace", "/auth/account"),
     ("ent1@demo.torch.cn", "wallet", "/vouchers/"), ("ent1@demo.torch.cn", "programs", "/vouchers/programs"),
     ("ent1@demo.torch.cn", "orders", "/orders/"), ("ent1@demo.torch.cn", "order", "/orders/{order}"),
@@ -36,6 +37,24 @@ PAGES = [
     ("admin@demo.torch.cn", "admin-redemptions", "/admin/redemptions"),
 ]
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+# What a Chinese page must not show: raw codes (order_update, pending_review) and untranslated
+# English phrases of three words or more (a msgid that missed the catalogue).
+RAW_CODE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+ENGLISH_PHRASE = re.compile(r"\b[A-Za-z][a-z]+(?: [a-z]+){2,}\b")
+
+
+# The page's own words: without what users wrote (listing cards and titles, which may be English)
+# and without commands and codes set as code.
+INTERFACE_TEXT = """() => {
+  const copy = document.body.cloneNode(true);
+  copy.querySelectorAll('code, pre, .mono, .listing-card, .listing-title, .listing-summary, .user-content')
+      .forEach(el => el.remove());
+  document.body.after(copy); const text = copy.innerText; copy.remove(); return text;
+}"""
+
+
+def untranslated(text):
+    return sorted(set(RAW_CODE.findall(text)) | set(ENGLISH_PHRASE.findall(text)))
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +129,7 @@ def test_pages_fit_the_width_and_pass_axe(browser, demo_server, width):
     base, ordered = demo_server
     out = SHOTS / width
     out.mkdir(parents=True, exist_ok=True)
-    axe, overflowing, violations, contexts = Axe(), {}, {}, {}
+    axe, overflowing, violations, leftovers, contexts = Axe(), {}, {}, {}, {}
     w, h = WIDTHS[width]
     for email, name, path in PAGES:
         if email not in contexts:
@@ -124,6 +143,9 @@ def test_pages_fit_the_width_and_pass_axe(browser, demo_server, width):
         excess = page.evaluate(OVERFLOW)
         if excess > 0:
             overflowing[name] = excess
+        raw = untranslated(page.evaluate(INTERFACE_TEXT))
+        if raw:
+            leftovers[name] = raw
         page.screenshot(path=str(out / f"{name}.png"), full_page=True)
         found = serious(axe.run(page))
         if found:
@@ -131,5 +153,6 @@ def test_pages_fit_the_width_and_pass_axe(browser, demo_server, width):
     for context in contexts.values():
         context.close()
     report = "\n".join([f"{name}: {px} px wider than the window" for name, px in overflowing.items()] +
-                       [f"{name}: {found}" for name, found in violations.items()])
-    assert not (overflowing or violations), report
+                       [f"{name}: {found}" for name, found in violations.items()] +
+                       [f"{name} shows codes or English: {raw}" for name, raw in leftovers.items()])
+    assert not (overflowing or violations or leftovers), report

@@ -72,3 +72,14 @@ def test_a_refused_attachment_does_not_speak_of_certificates(app):
             assert ("certificate" in error.message) is mentions_certificate
         else:
             raise AssertionError("a text file was stored")
+
+
+def test_the_program_form_choices_are_in_the_users_language(client, auth, admin):
+    auth.login(admin)
+    page = client.get("/admin/programs/new").get_data(as_text=True)
+    for chinese in ("知识产权", "国家高新技术企业", "审核制", "验收报告"):
+        assert chinese in page
+    for english in ("Intellectual property", "National high-tech enterprise", "Reviewed: an operator"):
+        assert english not in page
+    client.get("/auth/language/en")
+    assert "Intellectual property" in client.get("/admin/programs/new").get_data(as_text=True)

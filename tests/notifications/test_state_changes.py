@@ -88,3 +88,42 @@ def test_saving_email_choices_needs_a_login_and_a_csrf_token(client, auth, buyer
     assert client.post("/notifications/preferences", data={}).status_code == 302  # to the login page
     auth.login(buyer)
     assert client.post("/notifications/preferences", data={"csrf_token": None}).status_code == 400
+
+
+def test_an_operator_mutes_dispute_emails_on_the_notifications_page(client, auth, make_user, make_program, issue,
+                                                                     buyer, seller, listing, admin):
+    colleague = make_user("admin")
+    auth.login(admin)
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert 'data-testid="email-preferences"' in page and 'value="order_disputed" checked' in page
+    assert 'value="voucher_expiring"' not in page  # only an operator's kinds
+    response = client.post("/notifications/preferences",
+                           data={"email": ["approval_requested", "approval_decided", "bank_account"],
+                                 "next": "/notifications/"})
+    assert response.location.endswith("/notifications/#email-preferences")
+    assert 'value="order_disputed" checked' not in client.get("/notifications/").get_data(as_text=True)
+
+    program = make_program(ratio_bp=10000, order_cap_fen=None)
+    issue(program, buyer, 10_000_000)
+    order = orders.place_order(buyer, orders.offer_for(listing.id, package_of(listing).id), "muted-dispute")
+    orders.accept(order, seller)
+    from tests.orders.test_lifecycle import report
+    orders.deliver(order, seller, "报告", report(seller))
+    orders.dispute(order, buyer, "报告缺少检测数据")
+    db.session.commit()
+    assert any(n.kind == "order_disputed" for n in notes_of(admin))  # still told in the app
+    assert not [m for m in mails_to(admin) if order.number in m.subject]
+    assert [m for m in mails_to(colleague) if order.number in m.subject]  # the other operator still e-mailed
+
+
+def test_the_preferences_form_goes_back_only_to_this_site(client, auth, admin):
+    auth.login(admin)
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
+        response = client.post("/notifications/preferences", data={"email": [], "next": target})
+        assert response.location.endswith("/notifications/#email-preferences")
+
+
+def test_auditors_are_offered_no_email_choices(client, auth, auditor):
+    auth.login(auditor)
+    assert 'data-testid="email-preferences"' not in client.get("/notifications/").get_data(as_text=True)
+    assert client.post("/notifications/preferences", data={"email": []}).status_code == 403

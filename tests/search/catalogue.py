@@ -44,6 +44,7 @@ LISTINGS = {
     "simulation": ("data-computing", "data", "结构仿真与 CAE 分析", "有限元强度、热与流体仿真。", "仿真;CAE;有限元", "创研工业设计", "厦门", 15000, True, True),
     "tw-software": ("ip-copyright", "ip", "軟體著作權登記加急", "台灣用語版：軟體原始碼整理與登記。", "軟體;著作權", "台商服务中心", "厦门", 2600, True, False),
     "tw-patent": ("ip-patent", "ip", "專利檢索與可專利性分析", "申請前檢索，評估新穎性。", "專利;檢索", "台商服务中心", "厦门", 3000, True, False),
+    "policy-match": ("consulting-grants", "consulting", "科技政策匹配咨询", "按企业情况匹配可申报的科技项目与补贴政策，免费出具清单。", "政策咨询;项目申报", "高新技术企业服务中心", "厦门", 0, False, False),
 }
 
 # (kind, query, {key: grade})
@@ -94,6 +95,21 @@ JUDGED = [
     ("natural", "新产品出口欧洲需要做电磁兼容检测", {"emc-formal": 3, "emc-pretest": 2, "iec62368": 1}),
     ("natural", "想给我们的APP申请软件著作权", {"copyright": 3, "tw-software": 3, "copyright-en": 3}),
     ("natural", "研发费用怎么加计扣除", {"deduction": 3}),
+    # added with the conditions in the text (issue 19, 2026-12-05): more questions, and queries whose words are filters
+    ("natural", "我们公司想申请高新技术企业认定需要找谁帮忙", {"hightech": 3, "hightech-audit": 2, "grants": 1}),
+    ("natural", "who can help us test EMC for a product before CE marking", {"emc-formal": 3, "emc-pretest": 3, "emc-chamber": 1, "iec62368": 1, "engineer-training": 1}),
+    ("natural", "有没有可以做锂电池检测的机构", {"battery": 3, "reliability": 1}),
+    ("natural", "哪里可以做扫描电镜", {"sem": 3, "xrd": 1}),
+    ("natural", "looking for someone to file a US patent for us", {"patent-us": 3, "patent-pct": 2, "patent-invention": 1}),
+    ("filter", "可用创新券的专利申请", {"patent-invention": 3, "patent-utility": 3, "patent-design": 3, "patent-pct": 3, "tw-patent": 1}),
+    ("filter", "5000元以内 专利申请", {"patent-utility": 3, "patent-design": 3, "tw-patent": 1}),
+    ("filter", "EMC testing under 5000", {"emc-pretest": 3, "emc-chamber": 2, "engineer-training": 1}),
+    ("filter", "福州 专利", {"patent-us": 3, "patent-valuation": 3, "patent-invention": 1, "patent-utility": 1, "patent-design": 1, "patent-pct": 1}),
+    ("filter", "voucher eligible software copyright", {"copyright": 3, "tw-software": 3}),
+    ("filter", "一万以下的检测", {"emc-pretest": 3, "metal": 2, "polymer": 2, "reliability": 2, "data-analysis": 1, "xrd": 1, "sem": 1}),
+    ("filter", "免费的项目申报咨询", {"policy-match": 3}),
+    ("filter", "free policy consulting", {"policy-match": 3}),
+    ("filter", "能用券 高企", {"hightech": 3, "hightech-audit": 3}),
 ]
 
 SYNONYMS = [["IP", "知识产权"], ["EMC", "电磁兼容"], ["高企", "高新技术企业"], ["软著", "软件著作权", "software copyright"],

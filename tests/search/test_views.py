@@ -67,13 +67,46 @@ def test_autocomplete(client, shelf):
 
 def test_api_contract(client, shelf):
     data = client.get("/api/v1/search?q=专利&category=ip&voucher=1&min_price=100&max_price=99999.50&sort=price_asc&page=1&per_page=5").get_json()
-    assert set(data) == {"total", "page", "per_page", "hits", "facets", "suggestion", "suggestion_translation"}
+    assert set(data) == {"total", "page", "per_page", "hits", "facets", "suggestion", "suggestion_translation",
+                         "searched_text", "understood"}
+    assert data["searched_text"] == "专利" and data["understood"] == []
     assert data["total"] == 1 and data["page"] == 1 and data["per_page"] == 5 and data["suggestion"] is None
     hit = data["hits"][0]
     assert {"id", "external_id", "title", "provider", "category", "price_fen", "voucher_eligible", "highlights"} <= set(hit)
     assert hit["price_fen"] == 680000 and hit["voucher_eligible"] is True and hit["category"] == "ip"
     assert "<mark>专利</mark>" in hit["highlights"]["title"]
     assert {"value": "ip", "count": 1, "label": "知识产权"} in data["facets"]["category"]
+
+
+def test_conditions_in_the_words_are_shown_and_removable(client, shelf):
+    page = client.get("/search?q=可用创新券 5000元以内 专利").get_data(as_text=True)
+    assert "按条件筛选：" in page and "可用创新券" in page and "¥5,000以内" in page
+    assert "/search?q=5000%E5%85%83%E4%BB%A5%E5%86%85+%E4%B8%93%E5%88%A9" in page  # without 可用创新券
+    assert "/search?q=%E5%8F%AF%E7%94%A8%E5%88%9B%E6%96%B0%E5%88%B8+%E4%B8%93%E5%88%A9" in page  # without the price
+    removed = client.get("/search?q=5000元以内 专利").get_data(as_text=True)
+    assert "¥5,000以内" in removed and "按条件筛选：" in removed and "移除条件" in removed
+    plain = client.get("/search?q=专利").get_data(as_text=True)
+    assert "按条件筛选：" not in plain and f'/listings/{shelf["patent"].id}' in plain
+
+
+def test_api_reports_the_conditions_it_applied(client, shelf):
+    data = client.get("/api/v1/search?q=可用创新券 电磁兼容预测试").get_json()
+    assert data["searched_text"] == "电磁兼容预测试" and data["hits"]  # the EMC listing takes no vouchers
+    assert shelf["emc"].id not in [hit["id"] for hit in data["hits"]] and all(h["voucher_eligible"] for h in data["hits"])
+    assert data["understood"] == [{"kind": "voucher", "value": True, "phrase": "可用创新券", "effect": "filter",
+                                   "label": "可用创新券", "without": "电磁兼容预测试"}]
+    free = client.get("/api/v1/search?q=free patent").get_json()
+    assert free["understood"][0]["kind"] == "free" and free["understood"][0]["effect"] == "boost"
+    assert free["total"] > 0  # no listing is ¥0 here: the patent listings still come
+    overridden = client.get("/api/v1/search?q=可用创新券 电磁兼容预测试&voucher=0").get_json()
+    assert overridden["hits"][0]["id"] == shelf["emc"].id and overridden["understood"] == []  # the parameter wins
+
+
+@pytest.mark.parametrize("text", ["以内", "0元以内", "99999999999元以下", "万以下", "¥以内", "9" * 150 + "元以下",
+                                  "免费 free 能用券 voucher", "一万万万以下 under -5"])
+def test_odd_condition_words_never_fail(client, shelf, text):
+    assert client.get("/search", query_string={"q": text}).status_code == 200
+    assert client.get("/api/v1/search", query_string={"q": text}).status_code == 200
 
 
 @pytest.mark.parametrize("query, parameter", [
