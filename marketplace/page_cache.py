@@ -7,7 +7,7 @@ a flash message.
 
 When it is invalidated: a commit that wrote a row a public page shows (`watched_classes`: listings
 and their search outbox rows, reviews, programs, providers' profiles and organisations, categories,
-synonyms, the search index's position) bumps the generation after the commit, so the next request
+synonyms, the search index's position; an order entering or leaving the done states, which cards count) bumps the generation after the commit, so the next request
 looks under a new key. The generation is read before the page's data, and bumped after the data
 is committed, so a page stored under the current generation is never older than it. It lives
 where every process of the host reads it: in Redis with REDIS_URL (the cache too), otherwise in a
@@ -106,6 +106,20 @@ def note_flush(session, flush_context, instances):
     watched = watched_classes()
     if any(isinstance(item, watched) for rows in (session.new, session.dirty, session.deleted) for item in rows):
         session.info[CHANGED] = True
+    elif any(changes_completed_count(item) for item in session.dirty):
+        session.info[CHANGED] = True
+
+
+def changes_completed_count(item):
+    """An order entering or leaving the done states changes its listing card's completed count."""
+    from sqlalchemy import inspect
+
+    from marketplace.orders.models import DONE_STATES, Order
+
+    if not isinstance(item, Order):
+        return False
+    history = inspect(item).attrs.status.history
+    return any(status in DONE_STATES for status in (*history.added, *history.deleted))
 
 
 def note_statement(state):

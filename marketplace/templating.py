@@ -79,6 +79,11 @@ def days_text(n):
     return gettext("1 day") if n == 1 else gettext("%(n)d days", n=n)
 
 
+def average_rating(hundredths):
+    """An average rating held ×100 (rating_summary) with one decimal: 467 → '4.7'."""
+    return f"{hundredths / 100:.1f}"
+
+
 def age_text(since):
     """How long ago `since` was, in its largest whole unit: '3 days', '5 hours', '12 minutes'."""
     from marketplace.database import utcnow
@@ -113,6 +118,7 @@ def register(app):
     app.jinja_env.filters["fen"] = format_fen
     app.jinja_env.filters["days"] = days_text
     app.jinja_env.filters["age"] = age_text
+    app.jinja_env.filters["average_rating"] = average_rating
     app.jinja_env.filters["percent"] = percent_text
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["t"] = gettext

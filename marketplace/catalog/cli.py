@@ -1,4 +1,4 @@
-"""`flask --app wsgi catalog …`: CSV import of listings."""
+"""`flask --app wsgi catalog …`: CSV import of listings, image variants for older uploads."""
 import time
 
 import click
@@ -34,3 +34,28 @@ def import_command(path, skip_invalid):
     click.echo(f"{report.encoding}: {report.rows} row(s) read in {time.perf_counter() - started:.1f} s — "
                f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
                f"{len(report.errors)} skipped; {len(report.providers_created)} provider(s) created.")
+
+
+@catalog_cli.command("image-variants")
+def image_variants_command():
+    """Make the WebP and JPEG variants of listing images and logos stored before they existed."""
+    from marketplace.catalog.uploads import add_variants, without_variants
+    from marketplace.errors import NotFound, ValidationFailed
+    from marketplace.ledger import run_in_transaction
+
+    done, failed, seen = 0, [], set()
+    while batch := [file_id for file_id in without_variants() if file_id not in seen]:
+        for file_id in batch:
+            seen.add(file_id)
+            try:
+                run_in_transaction(db.session, lambda file_id=file_id: add_variants(file_id))
+                done += 1
+            except (NotFound, ValidationFailed):
+                failed.append(file_id)
+    if done:
+        from marketplace.page_cache import bump
+
+        bump()  # cached pages still offer the thumbnails
+    for file_id in failed:
+        click.echo(f"stored file {file_id}: the original is missing or no longer an image", err=True)
+    click.echo(f"{done} image(s) given variants, {len(failed)} skipped.")

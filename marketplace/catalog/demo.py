@@ -1,12 +1,13 @@
 """Demo catalogue: the four approved demo providers admitted with plausible qualifications, and
-63 published listings across all nine categories. Idempotent (keyed on external ids)."""
+63 published listings across all nine categories, with generated logos and cover pictures
+(marketplace.catalog.demo_images). Idempotent (keyed on external ids)."""
 from datetime import date
 
 from sqlalchemy import select
 
 from marketplace.auth.models import Organisation, User
-from marketplace.catalog.models import AdmissionEvent, AdmissionStatus, Category, Listing, ListingPackage, \
-    ListingRevision, ListingStatus, OutboxAction, ProviderProfile, Qualification, RevisionState
+from marketplace.catalog.models import AdmissionEvent, AdmissionStatus, Category, Listing, ListingImage, \
+    ListingPackage, ListingRevision, ListingStatus, OutboxAction, ProviderProfile, Qualification, RevisionState
 from marketplace.catalog.outbox import record_change
 from marketplace.database import utcnow
 from marketplace.extensions import db
@@ -147,6 +148,27 @@ def seed_catalog(admin=None):
         ensure_profile(organisation, description, categories, qualifications, admin)
         for row in (entry for entry in LISTINGS if entry[0] == email):
             ensure_listing(organisation, *row[1:])
+    db.session.flush()
+    add_demo_images()
+
+
+def add_demo_images():
+    """Give demo providers without a logo their monogram, and demo listings without pictures their
+    sub-category's cover (each picture encoded once, then stored per listing through the storage)."""
+    from marketplace.catalog import demo_images, uploads
+
+    for profile in db.session.scalars(select(ProviderProfile).join(Organisation).join(User)
+                                      .where(User.email.in_(PROFILES), ProviderProfile.logo_file_id.is_(None))):
+        name = profile.organisation.legal_name
+        profile.logo = uploads.store_encoded(profile.organisation, "logo.png", "logo", demo_images.encoded_logo(name))
+    for listing in db.session.scalars(select(Listing).where(Listing.external_id.like("demo-%"))):
+        revision = listing.published_revision
+        if revision is None or revision.images:
+            continue
+        slug = revision.category.slug
+        stored = uploads.store_encoded(listing.provider, f"{slug}.jpg", "listing",
+                                       demo_images.encoded_cover(slug, demo_images.pattern_of(slug)))
+        revision.images.append(ListingImage(file_id=stored.id, position=0))
     db.session.flush()
 
 

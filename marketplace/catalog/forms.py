@@ -76,6 +76,11 @@ class ImageForm(Form):
                       description=_l("JPEG, PNG or WebP, at most 5 MB; up to six images."))
 
 
+class LogoForm(Form):
+    logo = FileField(_l("Logo"), validators=[FileRequired(_l("Choose a file to upload."))],
+                     description=_l("JPEG, PNG or WebP, at most 5 MB; a square image of at least 320 pixels looks best."))
+
+
 class ImportForm(Form):
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a file to upload."))],
                      description=_l("Columns: external_id,provider,category,title,description,price_yuan,voucher_eligible,tags. UTF-8 or GBK."))

@@ -79,8 +79,10 @@ class ProviderProfile(db.Model):
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
     admitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    logo_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
 
     organisation = relationship("Organisation")
+    logo = relationship("StoredFile")
     categories = relationship("Category", secondary=provider_categories, order_by="Category.position")
     qualifications = relationship("Qualification", back_populates="profile", order_by="Qualification.id",
                                   cascade="all, delete-orphan")
@@ -157,6 +159,11 @@ class StoredFile(db.Model):
     stored_name: Mapped[str] = mapped_column(String(60))
     thumb_name: Mapped[str | None] = mapped_column(String(60))
     size: Mapped[int] = mapped_column(Integer)
+    # Images shown on pages: the stored size and the widths of the WebP and JPEG variants made at
+    # upload (`<token>_<width>.webp|.jpg`, marketplace.catalog.images); NULL for older uploads.
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    variant_widths: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from marketplace.auth.decorators import role_required
 from marketplace.auth.forms import ConfirmForm
 from marketplace.catalog import listings, providers
-from marketplace.catalog.forms import ImageForm, ListingForm, ProfileForm, QualificationForm
+from marketplace.catalog.forms import ImageForm, ListingForm, LogoForm, ProfileForm, QualificationForm
 from marketplace.catalog.models import Category, ListingStatus
 from marketplace.catalog.uploads import Upload
 from marketplace.catalog.views import bp
@@ -17,6 +17,7 @@ from marketplace.errors import InvalidState, ValidationFailed
 from marketplace.extensions import db
 from marketplace.forms import apply_domain_error
 from marketplace.i18n import N_
+from marketplace.ledger import run_in_transaction
 from marketplace.pagination import paginate
 
 provider_required = role_required("provider")
@@ -63,10 +64,11 @@ def profile_form(profile):
     return form
 
 
-def render_profile(profile, form=None, qualification_form=None, status=200):
+def render_profile(profile, form=None, qualification_form=None, status=200, logo_form=None):
     expired, expiring = providers.qualification_flags(profile) if profile else ([], [])
     return render_template("catalog/profile.html", profile=profile, form=form or profile_form(profile),
                            qualification_form=qualification_form or QualificationForm(),
+                           logo_form=logo_form or LogoForm(),
                            problems=providers.admission_problems(profile) if profile else [],
                            expired=expired, expiring=expiring, confirm=ConfirmForm()), status
 
@@ -108,6 +110,22 @@ def add_qualification():
             flash(_("The qualification is added."), "success")
             return redirect(url_for("catalog.profile"))
     return render_profile(providers.own_profile(current_user), qualification_form=form, status=422)
+
+
+@bp.route("/my/profile/logo", methods=["POST"])
+@provider_required
+def upload_logo():
+    form = LogoForm()
+    if form.validate_on_submit():
+        upload = upload_of(form.logo)
+        try:
+            run_in_transaction(db.session, lambda: providers.set_logo(current_user, upload))
+        except USER_ERRORS as error:
+            apply_domain_error(form, error)
+        else:
+            flash(_("Your logo is saved."), "success")
+            return redirect(url_for("catalog.profile"))
+    return render_profile(providers.own_profile(current_user), logo_form=form, status=422)
 
 
 @bp.route("/my/profile/qualifications/<int:qualification_id>/delete", methods=["POST"])

@@ -65,11 +65,17 @@ def own_profile(actor, create=False):
     return profile
 
 
-def save_profile(actor, data: ProfileData):
-    """Update the actor's own profile. Raises PermissionDenied, InvalidState, ValidationFailed."""
+def editable_profile(actor):
+    """The actor's own profile (created on first use) unless suspended. Raises PermissionDenied, InvalidState."""
     profile = own_profile(actor, create=True)
     if profile.status == AdmissionStatus.SUSPENDED:
         raise InvalidState(N_("A suspended provider cannot change its profile; contact the administrators."))
+    return profile
+
+
+def save_profile(actor, data: ProfileData):
+    """Update the actor's own profile. Raises PermissionDenied, InvalidState, ValidationFailed."""
+    profile = editable_profile(actor)
     categories = list(db.session.scalars(select(Category).where(
         Category.slug.in_(data.category_slugs), Category.parent_id.is_(None))))
     if len(categories) != len(set(data.category_slugs)):
@@ -85,17 +91,24 @@ def save_profile(actor, data: ProfileData):
 def add_qualification(actor, data: QualificationData, upload):
     """Add a qualification with its scanned certificate to the actor's own profile.
     Raises PermissionDenied, InvalidState, ValidationFailed."""
-    profile = own_profile(actor, create=True)
     if data.kind not in QUALIFICATION_KINDS:
         raise ValidationFailed(N_("Choose a qualification type from the list."), field="kind")
-    if profile.status == AdmissionStatus.SUSPENDED:
-        raise InvalidState(N_("A suspended provider cannot change its profile; contact the administrators."))
+    profile = editable_profile(actor)
     stored = uploads.store_document(profile.organisation, upload, "qualification", field="file")
     qualification = Qualification(profile=profile, kind=data.kind, number=data.number, issuer=data.issuer,
                                   valid_until=data.valid_until, file_id=stored.id)
     db.session.add(qualification)
     db.session.flush()
     return qualification
+
+
+def set_logo(actor, upload):
+    """Replace the logo of the actor's own profile (an image, re-encoded with its variants).
+    Raises PermissionDenied, InvalidState, ValidationFailed."""
+    profile = editable_profile(actor)
+    profile.logo = uploads.store_image(profile.organisation, upload, "logo", field="logo")
+    db.session.flush()
+    return profile
 
 
 def remove_qualification(actor, qualification_id):

@@ -1,8 +1,11 @@
 """Read-only queries for the public catalogue pages."""
-from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, selectinload
+from dataclasses import dataclass
 
-from marketplace.catalog.models import Category, Listing, ListingImage, ListingRevision, ListingStatus
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from marketplace.catalog.models import Category, Listing, ListingImage, ListingRevision, ListingStatus, \
+    ProviderProfile
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import N_
@@ -74,3 +77,27 @@ def public_listing(listing_id, *options):
 
 def provider_listings(organisation_id, sort):
     return sorted_by(published_listings().where(Listing.provider_id == organisation_id), sort)
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What a listing card shows beside the listing: its track record and its provider's profile."""
+
+    rating: int = 0  # average ×100
+    reviews: int = 0
+    completed: int = 0
+    profile: ProviderProfile | None = None
+
+
+def card_facts(listings):
+    """{listing id: CardFacts} for a page of cards in three queries, however many cards."""
+    from marketplace.orders.thread import listing_track_records
+
+    listings = list(listings)
+    records = listing_track_records(listing.id for listing in listings)
+    provider_ids = {listing.provider_id for listing in listings}
+    profiles = {profile.organisation_id: profile for profile in db.session.scalars(
+        select(ProviderProfile).where(ProviderProfile.organisation_id.in_(provider_ids))
+        .options(joinedload(ProviderProfile.logo)))} if provider_ids else {}
+    return {listing.id: CardFacts(*records.get(listing.id, (0, 0, 0)), profiles.get(listing.provider_id))
+            for listing in listings}

@@ -12,7 +12,9 @@ from flask import current_app
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import exists, select
 
-from marketplace.catalog.models import Listing, ListingImage, ListingStatus, StoredFile
+from marketplace.catalog import images
+from marketplace.catalog.models import AdmissionStatus, Listing, ListingImage, ListingStatus, ProviderProfile, \
+    StoredFile
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import N_
@@ -78,26 +80,79 @@ def encode(image, fmt):
 def make_thumbnail(image):
     thumb = image.copy()
     thumb.thumbnail(THUMB_SIZE)
-    if thumb.mode not in ("RGB", "L"):
-        background = Image.new("RGB", thumb.size, "white")
-        background.paste(thumb, mask=thumb.getchannel("A") if "A" in thumb.getbands() else None)
-        thumb = background
-    return encode(thumb, "JPEG")
+    return encode(images.flattened(thumb), "JPEG")
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    """An image ready to store: the re-encoded original, its thumbnail and, for images shown on
+    pages, the WebP and JPEG variants {(width, extension): bytes} (marketplace.catalog.images)."""
+
+    fmt: str
+    body: bytes
+    thumb: bytes
+    width: int
+    height: int
+    variants: dict
+
+
+def encode_image(image, purpose, fmt=None):
+    """Re-encode a checked image (at most MAX_SIDE pixels a side, in its own format unless `fmt`
+    says) with its thumbnail and, for images shown on pages, its variants."""
+    fmt = fmt or image.format
+    if max(image.size) > MAX_SIDE:
+        image.thumbnail((MAX_SIDE, MAX_SIDE))
+    variants = images.make_variants(image) if purpose in images.SHOWN_PURPOSES else {}
+    return EncodedImage(fmt, encode(image, fmt), make_thumbnail(image), image.width, image.height, variants)
 
 
 def store_image(organisation, upload, purpose, field="image"):
     """Check, re-encode and thumbnail an image; returns a flushed StoredFile. Raises ValidationFailed."""
     check_size(upload, MAX_IMAGE_BYTES, field)
-    image = open_image(upload.data, field)
-    fmt = image.format
-    content_type, extension = IMAGE_FORMATS[fmt]
-    if max(image.size) > MAX_SIDE:
-        image.thumbnail((MAX_SIDE, MAX_SIDE))
+    return store_encoded(organisation, upload.filename, purpose, encode_image(open_image(upload.data, field), purpose))
+
+
+def store_encoded(organisation, filename, purpose, encoded):
+    """Write an encoded image under a fresh token (also used by the demo seed); a flushed StoredFile."""
+    content_type, extension = IMAGE_FORMATS[encoded.fmt]
     token = secrets.token_hex(16)
-    body, thumb = encode(image, fmt), make_thumbnail(image)
-    write(token + extension, body)
-    write(token + "_t.jpg", thumb)
-    return record(organisation, upload, purpose, token, content_type, token + extension, token + "_t.jpg", len(body))
+    write(token + extension, encoded.body)
+    write(token + "_t.jpg", encoded.thumb)
+    write_variants(token, encoded.variants)
+    stored = record(organisation, filename, purpose, token, content_type, token + extension,
+                    token + "_t.jpg", len(encoded.body))
+    stored.width, stored.height = encoded.width, encoded.height
+    stored.variant_widths = widths_text(encoded.variants)
+    return stored
+
+
+def widths_text(variants):
+    return ",".join(str(width) for width in sorted({width for width, _ in variants})) or None
+
+
+def write_variants(token, variants):
+    for (width, extension), data in variants.items():
+        write(images.variant_name(token, width, extension), data)
+
+
+def without_variants(limit=100):
+    """Ids of images shown on pages that were stored before variants were made."""
+    return list(db.session.scalars(select(StoredFile.id).where(
+        StoredFile.purpose.in_(images.SHOWN_PURPOSES), StoredFile.variant_widths.is_(None),
+        StoredFile.content_type.like("image/%")).order_by(StoredFile.id).limit(limit)))
+
+
+def add_variants(file_id):
+    """Make the missing variants of one stored image from its original. Raises NotFound if the
+    original is gone, ValidationFailed if it no longer opens as an image."""
+    stored = db.session.get(StoredFile, file_id)
+    image = open_image(open_stored(stored.stored_name).getvalue(), "image")
+    variants = images.make_variants(image)
+    write_variants(stored.token, variants)
+    stored.width, stored.height = image.width, image.height
+    stored.variant_widths = widths_text(variants)
+    db.session.flush()
+    return stored
 
 
 DOCUMENT_KINDS = {"qualification": N_("Upload a PDF or an image (JPEG, PNG or WebP) of the certificate.")}
@@ -111,7 +166,7 @@ def store_document(organisation, upload, purpose, field="file"):
     if upload.data[:5] == b"%PDF-":
         token = secrets.token_hex(16)
         write(token + ".pdf", upload.data)
-        return record(organisation, upload, purpose, token, "application/pdf", token + ".pdf", None, len(upload.data))
+        return record(organisation, upload.filename, purpose, token, "application/pdf", token + ".pdf", None, len(upload.data))
     try:
         return store_image(organisation, upload, purpose, field)
     except ValidationFailed as error:
@@ -130,9 +185,9 @@ def write(name, data):
     track_written(db.session, name)
 
 
-def record(organisation, upload, purpose, token, content_type, stored_name, thumb_name, size):
+def record(organisation, filename, purpose, token, content_type, stored_name, thumb_name, size):
     stored = StoredFile(token=token, organisation_id=organisation.id, purpose=purpose,
-                        original_name=safe_display_name(upload.filename), content_type=content_type,
+                        original_name=safe_display_name(filename), content_type=content_type,
                         stored_name=stored_name, thumb_name=thumb_name, size=size)
     db.session.add(stored)
     db.session.flush()
@@ -140,7 +195,10 @@ def record(organisation, upload, purpose, token, content_type, stored_name, thum
 
 
 def is_public(stored):
-    """A listing image is public while a published listing shows it."""
+    """A listing image is public while a published listing shows it, a logo while its provider is admitted."""
+    if stored.purpose == "logo":
+        return db.session.scalar(select(exists().where(ProviderProfile.logo_file_id == stored.id,
+                                                       ProviderProfile.status == AdmissionStatus.ADMITTED)))
     if stored.purpose != "listing":
         return False
     shown = (select(ListingImage.id).join(Listing, Listing.published_revision_id == ListingImage.revision_id)

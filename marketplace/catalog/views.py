@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict
 
-from marketplace.catalog import providers, queries, uploads
+from marketplace.catalog import images, providers, queries, uploads
 from marketplace.catalog.markdown import render_markdown
 from marketplace.errors import handle_http_exception
 from marketplace.page_cache import per_generation
@@ -28,6 +28,11 @@ def upload_too_large(error):
 @bp.app_template_filter("markdown")
 def markdown_filter(text):
     return render_markdown(text)
+
+
+bp.add_app_template_global(queries.card_facts, "card_facts")
+bp.add_app_template_global(images.picture, "picture_of")
+bp.add_app_template_filter(images.monogram, "monogram")
 
 
 def sort_arg():
@@ -82,32 +87,50 @@ def provider(organisation_id):
 def file(token):
     """An uploaded file by its random token (the file itself: delivery reports, evidence,
     qualifications, attachments, full-size images); public only while a published listing shows it."""
-    return send_stored(token, "original")
+    stored = viewable(token)
+    return send_stored(stored, stored.stored_name, stored.content_type)
 
 
 @bp.route("/files/<token>/thumb")
 def file_thumb(token):
     """An image's thumbnail (only images have one)."""
-    return send_stored(token, "thumb")
+    stored = viewable(token)
+    return send_stored(stored, stored.thumb_name, "image/jpeg")
 
 
-def send_stored(token, variant):
+@bp.route("/files/<token>/<filename>")
+def file_variant(token, filename):
+    """A WebP or JPEG variant of an image shown on pages (`<width>.webp`, `<width>.jpg`). Its
+    name never changes content, so browsers may keep a public one for a year."""
+    stored, wanted = viewable(token), images.parse_variant(filename)
+    if wanted is None or wanted[0] not in images.stored_widths(stored):
+        abort(404)
+    width, extension = wanted
+    response = send_stored(stored, images.variant_name(stored.token, width, extension),
+                           images.VARIANT_FORMATS[extension][1])
+    if response.cache_control.public:
+        response.cache_control.max_age = images.IMMUTABLE_MAX_AGE
+        response.cache_control.immutable = True
+    return response
+
+
+def viewable(token):
+    """The stored file the visitor may see, or 404."""
     stored = uploads.get_file(token) if TOKEN.match(token) else None
     if stored is None or not uploads.can_view(stored, current_user):
         abort(404)
-    name = stored.thumb_name if variant == "thumb" else stored.stored_name
+    return stored
+
+
+def send_stored(stored, name, mimetype):
     if not name:
         abort(404)
     is_pdf = stored.content_type == "application/pdf"
     download_name = PurePath(stored.original_name).stem + PurePath(name).suffix
-    response = send_file(uploads.open_stored(name), as_attachment=is_pdf,
-                                   download_name=download_name,
-                                   mimetype="image/jpeg" if variant == "thumb" else stored.content_type,
-                                   max_age=3600)
+    response = send_file(uploads.open_stored(name), as_attachment=is_pdf, download_name=download_name,
+                         mimetype=mimetype, max_age=3600)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     response.cache_control.public = uploads.is_public(stored)
     response.cache_control.private = not response.cache_control.public
     return response
-
-

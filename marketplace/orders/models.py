@@ -76,7 +76,8 @@ class Order(db.Model):
     terms: Mapped[dict] = mapped_column(JSON, default=dict)
     program_id: Mapped[int | None] = mapped_column(ForeignKey("voucher_programs.id"))  # the main program
     voucher_note: Mapped[str] = mapped_column(Text, default="")  # why the voucher share is what it is
-    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PLACED)
+    # active_history: the page cache sees the state an order leaves (marketplace.page_cache)
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PLACED, active_history=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[object | None] = mapped_column(UTCDateTime, index=True)  # deadline of the current state

@@ -9,7 +9,7 @@ from marketplace.extensions import db
 from marketplace.i18n import N_
 from marketplace.notifications import services as notifications
 from marketplace.orders import lifecycle
-from marketplace.orders.models import OrderMessage, OrderStatus, Review
+from marketplace.orders.models import DONE_STATES, Order, OrderMessage, OrderStatus, Review
 
 MAX_MESSAGE = 4000
 REVIEWABLE = (OrderStatus.COMPLETED, OrderStatus.REDEEMED, OrderStatus.SETTLED)
@@ -82,6 +82,23 @@ def rating_summary(listing_id=None, provider_id=None):
     query = query.where(Review.listing_id == listing_id) if listing_id else query.where(Review.provider_id == provider_id)
     average, count = db.session.execute(query).one()
     return (round(float(average) * 100) if average else 0), count
+
+
+def listing_track_records(listing_ids):
+    """{listing id: (average rating ×100, reviews, completed orders)} in two grouped queries,
+    whatever the number of listings; listings without either are left out."""
+    ids = list(listing_ids)
+    if not ids:
+        return {}
+    ratings = db.session.execute(select(Review.listing_id, func.avg(Review.rating), func.count(Review.id))
+                                 .where(Review.listing_id.in_(ids)).group_by(Review.listing_id)).all()
+    completed = dict(db.session.execute(select(Order.listing_id, func.count(Order.id))
+                                        .where(Order.listing_id.in_(ids), Order.status.in_(DONE_STATES))
+                                        .group_by(Order.listing_id)).all())
+    records = {listing_id: (round(float(average) * 100), count, completed.get(listing_id, 0))
+               for listing_id, average, count in ratings}
+    records.update({listing_id: (0, 0, count) for listing_id, count in completed.items() if listing_id not in records})
+    return records
 
 
 def reviews_for(listing_id=None, provider_id=None, limit=20):

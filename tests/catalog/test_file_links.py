@@ -74,6 +74,8 @@ def test_a_listing_image_links_to_the_full_size_image(seller, make_listing, clie
     moderation.approve_revision(db.session.scalar(db.select(User).where(User.role == "admin")), item.working_revision_id)
     db.session.commit()
     page = client.get(f"/listings/{item.id}").get_data(as_text=True)
-    full, thumb = re.search(r'<a href="(/files/[0-9a-f]{32})"><img src="(/files/[0-9a-f]{32}/thumb)"', page).groups()
+    full, webp, jpeg = re.search(r'<a href="(/files/[0-9a-f]{32})"[^>]*><picture[^>]*><source type="image/webp" '
+                                 r'srcset="(/files/[0-9a-f]{32}/\d+\.webp) [^"]*"[^>]*><img src="(/files/[0-9a-f]{32}/\d+\.jpg)"',
+                                 page).groups()
     assert client.get(full).mimetype in ("image/png", "image/jpeg", "image/webp")
-    assert client.get(thumb).mimetype == "image/jpeg"
+    assert client.get(webp).mimetype == "image/webp" and client.get(jpeg).mimetype == "image/jpeg"

@@ -36,7 +36,8 @@ def test_image_is_stored_under_a_generated_name_with_a_thumbnail(client, draft, 
     assert response.status_code == 302
     stored = db.session.scalar(select(StoredFile))
     folder = app.config["UPLOAD_DIR"]
-    assert sorted(os.listdir(folder)) == sorted([stored.stored_name, stored.thumb_name])
+    variants = [f"{stored.token}_{width}.{ext}" for width in (160, 480, 960) for ext in ("webp", "jpg")]
+    assert sorted(os.listdir(folder)) == sorted([stored.stored_name, stored.thumb_name, *variants])
     assert stored.stored_name == stored.token + ".png" and stored.original_name == "passwd 我的图.png"
     with Image.open(os.path.join(folder, stored.thumb_name)) as thumb:
         assert thumb.format == "JPEG" and max(thumb.size) <= 480
@@ -70,7 +71,7 @@ def test_draft_images_are_private_until_published(client, auth, draft, make_prov
     db.session.commit()
     auth.logout()
     assert client.get(f"/files/{token}").status_code == 200
-    assert f"/files/{token}/thumb" in client.get(f"/listings/{draft.id}").get_data(as_text=True)
+    assert f"/files/{token}/64.webp" in client.get(f"/listings/{draft.id}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("data, filename", [

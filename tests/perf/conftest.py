@@ -10,7 +10,7 @@ from marketplace.catalog.models import Listing
 from marketplace.extensions import db
 from marketplace.orders.models import Order, Review
 from marketplace.vouchers.models import VoucherProgram
-from tests.catalog.conftest import make_listing, make_provider  # noqa: F401  (fixtures)
+from tests.catalog.conftest import make_listing, make_provider, png_bytes  # noqa: F401  (fixtures)
 from tests.orders.conftest import seller  # noqa: F401  (fixture)
 
 
@@ -28,6 +28,8 @@ class Marketplace:
     def grow(self, k):
         """k more listings (of the seller and of new providers), vouchers, orders with holds,
         reviews, order messages, organisations and applications."""
+        from marketplace.catalog import providers
+        from marketplace.catalog.uploads import Upload
         from marketplace.orders import checkout, thread
         from marketplace.vouchers import services as vouchers
         from marketplace.vouchers.issuance import IssueItem
@@ -35,7 +37,9 @@ class Marketplace:
         for _ in range(k):
             n = next(self._numbers)
             self.make_listing(self.seller, title=f"电磁兼容检测 {n}", category_slug="testing-emc")
-            self.make_listing(self.make_provider(), title=f"产品检测 {n}", category_slug="testing-product")
+            provider = self.make_provider()
+            providers.set_logo(provider, Upload("logo.png", png_bytes((64, 64))))  # cards show logos
+            self.make_listing(provider, title=f"产品检测 {n}", category_slug="testing-product")
             self.make_org(status="pending")
             vouchers.apply(self.program.id, self.make_user("enterprise"), 10_000, f"用途 {n}")
         vouchers.issue_vouchers(self.program, [IssueItem(self.buyer.organisation_id, 500_000, f"perf:{uuid.uuid4().hex}")

@@ -258,3 +258,17 @@ def test_a_review_and_its_reply_show_at_once(anonymous, shop, make_order, make_u
     thread.reply(order, seller, "感谢您的信任")
     db.session.commit()
     assert "感谢您的信任" in anonymous.get(f"/listings/{listing.id}").get_data(as_text=True)
+
+
+def test_an_order_completing_shows_on_the_cards_at_once(anonymous, shop, make_order, make_user):
+    seller, listing = shop
+    order = make_order(buyer=make_user("enterprise"), provider=seller.organisation, status="delivered")
+    order.listing_id = listing.id
+    db.session.commit()
+    assert "已成交" not in anonymous.get("/").get_data(as_text=True)
+    order.status = "completed"  # what the enterprise's acceptance (orders.lifecycle.transition) writes
+    db.session.commit()
+    assert "已成交 1 单" in anonymous.get("/").get_data(as_text=True)
+    order.status = "refunded"
+    db.session.commit()
+    assert "已成交" not in anonymous.get("/").get_data(as_text=True)

@@ -103,7 +103,7 @@ def test_an_upload_refused_after_it_was_written_leaves_no_object(app, client, dr
     app.testing = False
     response = post_image(client, draft.id, png_bytes())
     assert response.status_code == 500
-    assert len(written) == 2 and not any(storage().exists(name) for name in written)
+    assert len(written) == 4 and not any(storage().exists(name) for name in written)  # original, thumbnail, WebP, JPEG
 
 
 def test_readyz_reports_the_storage(app, client, storage_kind, seaweedfs_if_s3):
