@@ -10,6 +10,7 @@ from marketplace.search.analysis import BigramTokenizer, ChineseAnalyzer, Chines
 
 
 MARKDOWN = re.compile(r"[*_#>`|]+|!?\[|\]\([^)]*\)")
+LIST_MARKER = re.compile(r"^\s*(?:[-*+•]|\d+[.)、])\s+", re.MULTILINE)
 DESCRIPTION_SCANNED = 1000  # the description snippet is chosen from its first 1,000 characters
 
 
@@ -80,6 +81,19 @@ def mark(text, spans, width=None):
     return Markup(prefix) + Markup("").join(parts) + Markup(suffix)
 
 
+def description_words(markdown, summary):
+    """The description as plain words for a snippet: no Markdown markup, lines and list items
+    joined by " · " (not "1. … 2. …" run together), and without a first sentence that only
+    repeats the summary shown just above it."""
+    text = LIST_MARKER.sub("", markdown[:DESCRIPTION_SCANNED])
+    lines = [" ".join(MARKDOWN.sub(" ", line).split()) for line in text.splitlines()]
+    text = " · ".join(line for line in lines if line)
+    summary = " ".join(summary.split())
+    if summary and text.startswith(summary):
+        text = text[len(summary):].lstrip(" ·")
+    return text
+
+
 def highlights(stored, matched):
     """{field: HTML} for title, summary and a description snippet of one hit. `matched` is
     [(field, term)] of the query's terms (see searching.query_terms); only those found in the text are marked."""
@@ -92,8 +106,8 @@ def highlights(stored, matched):
     result = {"title": mark(stored.get("title", ""), match_spans(stored.get("title", ""), words, pinyins, grams, latin))}
     for name, width in (("summary", 120), ("description", 160)):
         text = stored.get(name) or ""
-        if name == "description":  # Markdown source: show the words, not the markup
-            text = " ".join(MARKDOWN.sub(" ", text[:DESCRIPTION_SCANNED]).split())
+        if name == "description":
+            text = description_words(text, stored.get("summary") or "")
         spans = match_spans(text, words, (), grams, latin)
         if spans or (name == "summary" and text):
             result[name] = mark(text, spans, width)

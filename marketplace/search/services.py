@@ -151,3 +151,18 @@ def delete_synonym(actor, synonym_id):
     """Remove a synonym group. Raises NotFound."""
     db.session.delete(get_synonym(synonym_id))
     db.session.flush()
+
+
+def result_cards(hits):
+    """{listing id: (listing, CardFacts)} for a page of hits: the cover, the provider's logo and
+    badge, rating and completed orders the catalogue's cards show, in a few queries per page.
+    A hit whose listing is no longer published (the index lags a moment) gets none."""
+    from marketplace.catalog.models import Listing
+    from marketplace.catalog.queries import card_facts, published_listings
+
+    ids = [hit["id"] for hit in hits]
+    if not ids:
+        return {}
+    listings = list(db.session.scalars(published_listings().where(Listing.id.in_(ids))).unique())
+    facts = card_facts(listings)
+    return {listing.id: (listing, facts[listing.id]) for listing in listings}

@@ -18,6 +18,7 @@ def results():
     result = services.search(search_request)
     labels = facet_labeller(categories)
     return render_template("search/results.html", req=search_request, result=result, categories=categories,
+                           cards=services.result_cards(result.hits),
                            dropped=dropped, sort_labels=services.SORT_LABELS, labels=labels,
                            facet_labels=services.FACET_LABELS, popular=popular_categories(categories),
                            price_bands=PRICE_BANDS, band_params=band_params,

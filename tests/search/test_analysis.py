@@ -79,3 +79,12 @@ def test_synonyms_are_found_as_units_longest_first_and_on_word_boundaries():
 
 def test_empty_and_punctuation_only_queries_have_no_units():
     assert parse("").empty and parse(" ，。!! ").empty
+
+
+def test_a_description_snippet_neither_repeats_the_summary_nor_runs_list_items_together():
+    from marketplace.search.highlight import description_words
+
+    description = "进入美欧日韩前的国际阶段一站式代理。\n\n**服务流程**\n1. 需求沟通与报价确认\n2. 签订合同\n- 按约定交付"
+    assert description_words(description, "进入美欧日韩前的国际阶段一站式代理。") == \
+        "服务流程 · 需求沟通与报价确认 · 签订合同 · 按约定交付"
+    assert description_words("[官网](https://x.example) 介绍", "别的摘要").startswith("官网 介绍")
