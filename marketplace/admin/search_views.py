@@ -1,8 +1,8 @@
 """Admin pages of search: the synonym table and the index status (with a rebuild button)."""
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marketplace.admin.views import bp
 from marketplace.auth.decorators import admin_required, operator_required
@@ -10,15 +10,32 @@ from marketplace.auth.forms import ConfirmForm
 from marketplace.extensions import db
 from marketplace.forms import attempt
 from marketplace.ledger import run_in_transaction
+from marketplace.pagination import paginate
 from marketplace.search import indexer, services
 from marketplace.search.forms import SynonymForm
 from marketplace.search.models import Synonym
 
 
+SYNONYMS_PER_PAGE = 50
+
+
+def synonym_page(find, edit_id=None):
+    """One page of synonym groups (those containing `find`, if given). Editing a group shows the
+    page it is on, whatever ?page= says."""
+    query = select(Synonym).order_by(Synonym.id)
+    if find:
+        query = query.where(Synonym.terms.contains(find, autoescape=True))
+    if edit_id is None:
+        return paginate(query, SYNONYMS_PER_PAGE)
+    before = db.session.scalar(select(func.count()).select_from(query.where(Synonym.id < edit_id).subquery()))
+    return db.paginate(query, page=before // SYNONYMS_PER_PAGE + 1, per_page=SYNONYMS_PER_PAGE, error_out=False)
+
+
 def render_synonyms(form, edit_id=None, edit_form=None, status=200):
-    synonyms = list(db.session.scalars(select(Synonym).order_by(Synonym.id)))
-    return render_template("admin/search_synonyms.html", synonyms=synonyms, form=form, edit_id=edit_id,
-                           edit_form=edit_form, delete_form=ConfirmForm(), index=indexer.index_status()), status
+    find = " ".join(request.args.get("find", "").split())[:50]
+    return render_template("admin/search_synonyms.html", page=synonym_page(find, edit_id), find=find, form=form,
+                           edit_id=edit_id, edit_form=edit_form, delete_form=ConfirmForm(),
+                           index=indexer.index_status()), status
 
 
 @bp.route("/search/synonyms", methods=["GET", "POST"])

@@ -58,3 +58,23 @@ def test_a_synonym_added_at_run_time_still_matches(run):
 
     result = run.with_synonyms("暗房租借", [["暗房租借", "电波暗室租用"]])
     assert key_of(result.hits[0]["id"]) == "emc-chamber"
+
+
+def test_the_synonym_table_is_paged_and_searchable(client, auth, make_user):
+    from marketplace.admin.search_views import SYNONYMS_PER_PAGE
+    from marketplace.extensions import db
+    from marketplace.search.models import Synonym
+
+    for n in range(SYNONYMS_PER_PAGE + 5):
+        db.session.add(Synonym(terms=f"试验术语{n:03d}, zzterm{n:03d}"))
+    db.session.commit()
+    auth.login(make_user("admin"))
+    first = client.get("/admin/search/synonyms?find=试验术语").get_data(as_text=True)
+    assert "试验术语000" in first and "试验术语054" not in first and "第 1 页，共 2 页" in first
+    assert "分组数：55" in first and "data-confirm" in first  # removing a group asks first
+    second = client.get("/admin/search/synonyms?find=试验术语&page=2").get_data(as_text=True)
+    assert "试验术语054" in second and "试验术语000" not in second
+    assert "没有包含" in client.get("/admin/search/synonyms?find=%25").get_data(as_text=True)
+    last = db.session.query(Synonym).filter_by(terms="试验术语054, zzterm054").one()
+    editing = client.get(f"/admin/search/synonyms/{last.id}").get_data(as_text=True)
+    assert 'name="terms"' in editing and 'value="试验术语054, zzterm054"' in editing  # the page the group is on
