@@ -60,11 +60,36 @@ def category_counts():
     return dict(rows.all())
 
 
+FEATURED_CANDIDATES = 6  # × the cards shown: enough newest listings to choose varied ones from
+
+
 def featured_listings(limit=8):
-    """The newest published listings, those with pictures first."""
+    """The newest published listings, those with pictures first, varied: one per provider and
+    top category before any second (the newest eight were often one provider's whole shelf)."""
     with_image = select(ListingImage.id).where(ListingImage.revision_id == Listing.published_revision_id).exists()
     query = published_listings().order_by(with_image.desc(), Listing.published_at.desc(), Listing.id.desc())
-    return list(db.session.scalars(query.limit(limit)).unique())
+    candidates = list(db.session.scalars(query.limit(limit * FEATURED_CANDIDATES)).unique())
+    category = lambda listing: listing.published_revision.category  # noqa: E731
+    return varied(candidates, limit, lambda listing: (listing.provider_id,
+                                                      category(listing).parent_id or category(listing).id))
+
+
+def varied(items, limit, keys):
+    """Up to `limit` items in their order, preferring items none of whose keys (e.g. provider,
+    category) was taken yet, then those sharing one, then the rest."""
+    chosen, seen = [], [set() for _ in keys(items[0])] if items else []
+    for shared_allowed in range(len(seen) + 1):
+        for item in items:
+            if len(chosen) == limit:
+                return chosen
+            if item in chosen:
+                continue
+            values = keys(item)
+            if sum(value in taken for value, taken in zip(values, seen)) <= shared_allowed:
+                chosen.append(item)
+                for value, taken in zip(values, seen):
+                    taken.add(value)
+    return chosen
 
 
 def public_listing(listing_id, *options):

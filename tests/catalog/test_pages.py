@@ -28,6 +28,18 @@ def test_home_links_every_category_and_shows_featured(client, make_provider, mak
     assert f"/listings/{listing.id}" in page and "¥6,800.00 起" in page and "可用创新券" in page
 
 
+def test_featured_listings_vary_providers_and_categories_before_repeating(make_provider, make_listing):
+    from marketplace.catalog.queries import featured_listings
+
+    busy, quiet = make_provider(), make_provider()
+    make_listing(quiet, title="电磁兼容检测", category_slug="testing")
+    for n in range(8):  # the busy provider's shelf is newer than the quiet one's listing
+        make_listing(busy, title=f"专利服务{n}")
+    featured = featured_listings(limit=4)
+    assert len(featured) == 4
+    assert {listing.provider_id for listing in featured[:2]} == {busy.organisation_id, quiet.organisation_id}
+
+
 def test_english_category_names(client):
     client.get("/auth/language/en")
     page = client.get("/categories/testing").get_data(as_text=True)
