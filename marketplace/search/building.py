@@ -16,7 +16,9 @@ custom part here is the middle:
 The segment files are those of `index.writer()` byte for byte (tests/search/test_building.py).
 From PARALLEL_MIN documents on, contiguous parts are built at the same time, one segment each,
 by a standard process pool (spawned interpreters, nothing forked); this process builds the last
-part. A worker that fails is logged and its part built here instead. The caller owns `target`:
+part. A worker that fails is logged and its part built here instead. As with any spawn pool, a
+worker imports the main module: a script that rebuilds must guard its entry point with
+`if __name__ == "__main__":` (the flask CLI, gunicorn and pytest do). The caller owns `target`:
 `WhooshBackend.rebuild` swaps it in when `build` returns and deletes it when `build` raises.
 """
 import logging
