@@ -129,12 +129,15 @@ def _build_parts(target, storage, schema, docs, report):
         mine = build_segment(storage, schema, docs[start:end], report)
         segments = []
         for number, (start, end) in enumerate(ranges[:-1]):
-            try:
-                segment = futures[number].result()
-                report(end - start)
-            except Exception as error:  # noqa: BLE001 (a crash, a broken pool, a worker's exception)
-                log.warning("search index build worker %d failed (%r); building its part in this process",
-                            number + 1, error)
+            segment = None
+            if number < len(futures):
+                try:
+                    segment = futures[number].result()
+                    report(end - start)
+                except Exception as error:  # noqa: BLE001 (a crash, a broken pool, a worker's exception)
+                    log.warning("search index build worker %d failed (%r); building its part in this process",
+                                number + 1, error)
+            if segment is None:
                 segment = build_segment(storage, schema, docs[start:end], report)
             segments.append(segment)
         return segments + [mine]
