@@ -84,3 +84,27 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Before this worker accepts a request, read what the first searches need (issue 19: search
+    p95 ≤ 50 ms from a fresh process's first minute; search.services.warm_up), when the app's
+    SEARCH_WARM_UP is on (production's default). It runs in a thread while this one keeps
+    telling the arbiter the worker is alive (a 100,000-listing warm-up can outlast `timeout`)."""
+    import threading
+
+    app = worker.wsgi
+    if not getattr(app, "config", {}).get("SEARCH_WARM_UP"):
+        return
+    from marketplace.search.services import warm_up
+
+    def run():
+        with app.app_context():
+            result = warm_up()
+        worker.log.info("search warm-up: %s", result)
+
+    thread = threading.Thread(target=run, name="search-warm-up", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        worker.notify()
+        thread.join(1)

@@ -1,6 +1,15 @@
 """Search benchmark (not a test): our Whoosh search vs SQLite FTS5 (trigram) on the same corpus.
 
     .venv/bin/python bench/search_bench.py [--sizes 10000 100000] [--repeat 3] [--corpus repeated varied]
+    .venv/bin/python bench/search_bench.py --first-minute --sizes 10000 --corpus varied [--keep DIR]
+
+`--first-minute` (issue 19 item 7): builds the index (or reuses the one kept in DIR), writes the
+FTS5 table to a file, then starts a **fresh Python process** per mode and has it answer the query
+mix, each query once, for at most its first minute: `ours, no read-ahead`; `ours, background
+read-ahead` (what a web process did before: SEARCH_WARM_MIN_DOCS=500, warming in a thread while
+it serves); `ours, warm before serving` (WhooshBackend.warm, as gunicorn's post_worker_init now
+does; its duration is reported, not counted in the latencies); `fts5` (the file opened fresh).
+The index files are in the page cache (just written or read): a cold disk is not measured.
 
 For each corpus and size: generates a catalogue (`repeated`: the 40 fixture services varied in
 title, provider, city, price — the corpus of earlier runs; `varied`: the same with mostly
@@ -126,8 +135,8 @@ def whoosh_query(backend):
 
 
 # -- SQLite FTS5 trigram ---------------------------------------------------------------------
-def fts_build(docs):
-    connection = sqlite3.connect(":memory:")
+def fts_build(docs, path=":memory:"):
+    connection = sqlite3.connect(path)
     connection.execute("CREATE VIRTUAL TABLE fts USING fts5(title, tags, summary, description, provider, "
                        "tokenize='trigram')")
     connection.execute("CREATE TABLE meta (id INTEGER PRIMARY KEY, category TEXT, category_top TEXT, city TEXT, "
@@ -182,8 +191,12 @@ def fts_search(connection, text, filters, limit=10):
 
 
 # -- run ----------------------------------------------------------------------------------------
+def query_items():
+    return [(q, f) for q in QUERIES for f in FILTERS[:2]] + [(q, f) for q in QUERIES[:10] for f in FILTERS[2:]]
+
+
 def run_size(size, repeat, corpus="repeated"):
-    items = [(q, f) for q in QUERIES for f in FILTERS[:2]] + [(q, f) for q in QUERIES[:10] for f in FILTERS[2:]]
+    items = query_items()
     with tempfile.TemporaryDirectory() as folder:
         make = CORPORA[corpus]
         backend, count, seconds = whoosh_build(folder, make(size))
@@ -257,13 +270,88 @@ def quality():
     print(f"{'all kinds':12} {mean(ours, 0):7.3f}/{mean(ours, 1):.3f} {mean(theirs, 0):7.3f}/{mean(theirs, 1):.3f}")
 
 
+# -- first minute of a fresh process -----------------------------------------------------------
+MODES = ("ours-cold", "ours-background", "ours-warmed", "fts5")
+MODE_NAMES = {"ours-cold": "ours, no read-ahead", "ours-background": "ours, background read-ahead",
+              "ours-warmed": "ours, warm before serving", "fts5": "fts5 trigram (file)"}
+
+
+def first_minute_child(mode, path):
+    """In a fresh process: each query of the mix once, for at most a minute from the first one."""
+    import json
+
+    started, warmed = time.perf_counter(), None
+    if mode == "fts5":
+        connection = sqlite3.connect(path)
+        search = lambda item: fts_search(connection, *item)  # noqa: E731
+    else:
+        backend = WhooshBackend(path, warm_min_docs=WARM_MIN_DOCS if mode == "ours-background" else 0)
+        if mode == "ours-warmed":
+            warmed = backend.warm(SEEDED)
+        search = whoosh_query(backend)
+    ready = time.perf_counter() - started
+    samples, began = [], time.perf_counter()
+    for item in query_items():
+        if time.perf_counter() - began > 60:
+            break
+        samples.extend(timed(search, [item], 1))
+    steady = percentiles(timed(search, query_items()[:len(samples)], 1))  # the same queries again
+    print(json.dumps({"mode": mode, "ready_s": ready, "warm": warmed, "count": len(samples),
+                      "first_ms": samples[0], "percentiles": percentiles(samples), "steady": steady}))
+
+
+def run_first_minute(size, corpus, keep=None):
+    import json
+    import os
+    import subprocess
+
+    folder = keep or tempfile.mkdtemp(prefix="first-minute-")
+    path, fts_path = str(Path(folder) / f"index-{corpus}-{size}"), str(Path(folder) / f"fts-{corpus}-{size}.sqlite3")
+    backend = WhooshBackend(path)
+    try:
+        count = backend.doc_count()
+    except Exception:  # noqa: BLE001 (no index kept yet)
+        count = None
+    if count != size:
+        started = time.perf_counter()
+        backend.rebuild(CORPORA[corpus](size))
+        print(f"ours  build: {time.perf_counter() - started:7.1f} s")
+    if not os.path.exists(fts_path):
+        connection, _, seconds = fts_build(CORPORA[corpus](size), fts_path + ".tmp")
+        connection.close()
+        os.replace(fts_path + ".tmp", fts_path)
+        print(f"fts5  build: {seconds:7.1f} s")
+    print(f"\n== first minute of a fresh process, {size:,} listings, {corpus} corpus, load {os.getloadavg()[0]:.2f}")
+    print(f"{'mode':32} {'ready s':>8} {'queries':>8} {'first ms':>9}   first minute p50 / p95 / p99 ms"
+          "   | the same again p95")
+    for mode in MODES:
+        output = subprocess.run([sys.executable, __file__, "--child", mode, fts_path if mode == "fts5" else path],
+                                capture_output=True, text=True, check=True).stdout
+        result = json.loads(output.strip().splitlines()[-1])
+        p50, p95, p99 = result["percentiles"]
+        warm = result["warm"]
+        note = f"  (warm-up {warm['seconds']:.1f} s, {warm['terms']:,} terms)" if warm else ""
+        print(f"{MODE_NAMES[mode]:32} {result['ready_s']:8.1f} {result['count']:8} {result['first_ms']:9.1f}   "
+              f"{p50:.1f} / {p95:.1f} / {p99:.1f}   | {result['steady'][1]:.1f}{note}  load {os.getloadavg()[0]:.2f}",
+              flush=True)
+
+
 def main():
+    if sys.argv[1:2] == ["--child"]:
+        return first_minute_child(*sys.argv[2:4])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--corpus", nargs="+", choices=sorted(CORPORA), default=["repeated"],
                         help="repeated: the fixture services varied (as in earlier runs); varied: unique texts")
+    parser.add_argument("--first-minute", action="store_true", help="fresh processes, with and without warm-up")
+    parser.add_argument("--keep", help="--first-minute: keep (and reuse) the indexes in this folder")
     args = parser.parse_args()
+    if args.first_minute:
+        for corpus in args.corpus:
+            for size in args.sizes:
+                run_first_minute(size, corpus, args.keep)
+        return
     quality()
     for corpus in args.corpus:
         for size in args.sizes:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 ENV_VARS = (
     "DATABASE_URL", "SECRET_KEY", "SEARCH_INDEX_DIR", "UPLOAD_DIR", "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_PUBLISHABLE_KEY", "MAIL_SERVER", "MAIL_PORT", "REDIS_URL",
-    "AUDIT_CHECKPOINT_KEY", "SEARCH_WARM_MIN_DOCS", "SEARCH_REPLICA", "FOUR_EYES", "PAYOUT_HOLD_DAYS",
+    "AUDIT_CHECKPOINT_KEY", "SEARCH_WARM_MIN_DOCS", "SEARCH_WARM_UP", "SEARCH_REPLICA", "FOUR_EYES", "PAYOUT_HOLD_DAYS",
     "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS",
     "TRUSTED_PROXY_HOPS", "LOG_FORMAT", "LOG_LEVEL", "METRICS_ENABLED", "METRICS_TOKEN", "LEDGER_CHECKPOINT_FILE",
     "STORAGE_URL", "STORAGE_ENDPOINT", "STORAGE_ACCESS_KEY", "STORAGE_SECRET_KEY", "STORAGE_REGION",
@@ -32,6 +32,9 @@ def defaults(instance_path):
         # After a web process opens a new index generation it reads ahead, in the background,
         # the posting arrays of terms found in at least this many listings (0: never).
         "SEARCH_WARM_MIN_DOCS": 500,
+        # Warm the index before serving (gunicorn's post_worker_init; /readyz waits for it):
+        # None = on in production only.
+        "SEARCH_WARM_UP": None,
         "SEARCH_REPLICA": "",  # this host's index in the outbox log; empty: host name + index directory
         "UPLOAD_DIR": os.path.join(instance_path, "uploads"),
         # Uploads in an S3-compatible bucket shared by all hosts: s3://bucket[/prefix] (empty: UPLOAD_DIR).
@@ -107,6 +110,8 @@ def load_config(instance_path, overrides=None):
         config["AUDIT_CHECKPOINT_KEY"] = development_secret_key(instance_path, "audit_checkpoint_key")
     config["MAIL_PORT"] = int(config["MAIL_PORT"])
     config["FOUR_EYES"] = production if config["FOUR_EYES"] is None else as_flag(config["FOUR_EYES"], "FOUR_EYES")
+    config["SEARCH_WARM_UP"] = (production if config["SEARCH_WARM_UP"] is None
+                                else as_flag(config["SEARCH_WARM_UP"], "SEARCH_WARM_UP"))
     config["PAYOUT_HOLD_DAYS"] = whole_number(config["PAYOUT_HOLD_DAYS"], "PAYOUT_HOLD_DAYS")
     for name in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"):
         config[name] = whole_number(config[name], name, "minutes" if "MINUTES" in name else "hours")

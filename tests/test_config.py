@@ -98,3 +98,16 @@ def test_search_read_ahead_comes_from_the_environment_and_must_be_a_number(tmp_p
     monkeypatch.setenv("SEARCH_WARM_MIN_DOCS", "many")
     with pytest.raises(ConfigError, match="SEARCH_WARM_MIN_DOCS must be a whole number"):
         load_config(str(tmp_path), {"APP_ENV": "development"})
+
+
+def test_search_warm_up_is_on_in_production_only_unless_set(tmp_path, monkeypatch):
+    from marketplace.config import load_config
+
+    production = {"APP_ENV": "production", "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"}
+    assert load_config(str(tmp_path), production)["SEARCH_WARM_UP"] is True
+    assert load_config(str(tmp_path), {"APP_ENV": "development"})["SEARCH_WARM_UP"] is False
+    monkeypatch.setenv("SEARCH_WARM_UP", "off")
+    assert load_config(str(tmp_path), production)["SEARCH_WARM_UP"] is False
+    monkeypatch.setenv("SEARCH_WARM_UP", "sometimes")
+    with pytest.raises(ConfigError, match="SEARCH_WARM_UP must be on or off"):
+        load_config(str(tmp_path), production)

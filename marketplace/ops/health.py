@@ -1,5 +1,6 @@
 """What `/readyz` checks before a load balancer sends this host traffic: the database answers,
-Redis answers (when REDIS_URL is set), this host's search index can be read and the upload
+Redis answers (when REDIS_URL is set), this host's search index can be read (and is warmed,
+with SEARCH_WARM_UP) and the upload
 folder can be written (or, with STORAGE_URL, the bucket answers). Each check returns None when
 fine, else what is wrong."""
 from flask import current_app
@@ -29,9 +30,13 @@ def redis():
 
 
 def search_index():
+    """The index can be read and, with SEARCH_WARM_UP, this process has read ahead what the
+    first searches need (search.services.warm_up)."""
     from marketplace.search.indexer import backend
+    from marketplace.search.services import warm_up_pending
 
     backend().doc_count()
+    return warm_up_pending()
 
 
 def uploads():

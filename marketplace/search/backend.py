@@ -37,6 +37,10 @@ ENOUGH = 3  # fewer hits than this from the strict pass → relaxed, then typo-t
 NO_PRICE = 10**15
 POSITION_FILE = "outbox_position_{}.json"  # per index generation (table of contents number)
 POSITION_PATTERN = re.compile(r"outbox_position_(\d+)\.json")
+WARM_MIN_DOCS = 500  # terms read ahead by warm() when the background read-ahead is off
+# Searches run by warm(): Simplified, Traditional, pinyin, English (bridge), a misspelling
+# (corrections), conditions (parsing) — each loads what its kind of query needs first.
+WARM_QUERIES = ("专利申请", "軟體著作權登記", "zhuanli", "EMC testing", "patnet search", "可用创新券 5000元以内 检测")
 
 
 class IndexUnavailable(Exception):
@@ -240,30 +244,56 @@ class WhooshBackend:
         _idle.give(live, searcher)
 
     def warm_in_background(self, searcher):
-        """Once per index generation and process, read ahead the frequent terms' posting
-        arrays in a daemon thread with its own searcher (postings.warm), so the first queries
-        after a rebuild or a restart do not each pay for reading them."""
-        from marketplace.search import postings, spelling
-
-        if not self.warm_min_docs or searcher.doc_count_all() < self.warm_min_docs:
-            return  # no term can be that frequent
-        generation = postings.generation_key(searcher)
-        with self._cache_lock:
-            if generation in self._warmed:
-                return
-            self._warmed.add(generation)
+        """Once per index generation and process, read ahead (warm) in a daemon thread with its
+        own searcher, so the first queries after a rebuild or a commit do not each pay for it."""
+        if not self.warm_min_docs or searcher.doc_count_all() < self.warm_min_docs or not self._claim(searcher):
+            return
 
         def read_ahead():
             try:
                 with self.searcher() as own:
-                    started = time.monotonic()
-                    terms = postings.warm(own, self.warm_min_docs)
-                    log.info("search index warmed: %d terms in %.1f s", terms, time.monotonic() - started)
-                    spelling.warm(own)  # CC-CEDICT and the correction word lists
+                    self._warm(own)
             except Exception as error:  # a later search reads what it needs, or reports the index
                 log.warning("search index warm-up stopped: %r", error)
 
         threading.Thread(target=read_ahead, name="search-warm", daemon=True).start()
+
+    def warm(self, synonyms=None):
+        """Read now, in this thread, what the first searches of a fresh process would otherwise
+        read one by one (issue 19: p95 ≤ 50 ms from the first minute): the column arrays, the
+        posting arrays of terms in ≥ SEARCH_WARM_MIN_DOCS listings (500 when the read-ahead is
+        off), CC-CEDICT, the bridge and the correction word lists, the segmenter, OpenCC and
+        pinyin, the synonym pattern. Idempotent: a generation already warmed (here or by the
+        background read-ahead, which it replaces) costs nothing. Returns what it did."""
+        started = time.monotonic()
+        with self.searcher() as searcher:
+            if not self._claim(searcher):
+                return {"terms": 0, "seconds": 0.0, "already": True}
+            return self._warm(searcher, synonyms, started)
+
+    def _claim(self, searcher):
+        """Whether this caller is the first to warm the searcher's generation in this process."""
+        from marketplace.search import postings
+
+        generation = postings.generation_key(searcher)
+        with self._cache_lock:
+            if generation in self._warmed:
+                return False
+            self._warmed.add(generation)
+            return True
+
+    def _warm(self, searcher, synonyms=None, started=None):
+        from marketplace.search import postings, spelling
+        from marketplace.search.searching import run_search
+
+        started = time.monotonic() if started is None else started
+        terms = postings.warm(searcher, self.warm_min_docs or WARM_MIN_DOCS)
+        spelling.warm(searcher)  # CC-CEDICT and the correction word lists
+        for text in WARM_QUERIES:  # the columns, the analysis chain, the synonym pattern, the bridge
+            run_search(searcher, SearchRequest(q=text, per_page=10), synonyms)
+        seconds = time.monotonic() - started
+        log.info("search index warmed: %d terms in %.1f s", terms, seconds)
+        return {"terms": terms, "seconds": round(seconds, 2), "already": False}
 
     def doc_count(self):
         with self.reading() as searcher:

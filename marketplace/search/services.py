@@ -1,7 +1,9 @@
 """Search for the web pages and the API, synonym administration, and the labels of facets.
 Requests only read the index; when it cannot be read they get a plain database search."""
 import logging
+import threading
 
+from flask import current_app
 from sqlalchemy import or_, select
 
 from marketplace.catalog.models import Category
@@ -29,6 +31,48 @@ UNDERSTOOD_LABELS = {"voucher": N_("Voucher eligible"), "free": N_("Free (¥0)")
 
 def synonym_groups():
     return [split_terms(terms) for terms in db.session.scalars(select(Synonym.terms))]
+
+
+_warm_up = {"state": "not started", "result": None, "error": None}  # → warming → done | failed
+_warm_up_lock = threading.Lock()
+
+
+def warm_up():
+    """Read what the first searches need (WhooshBackend.warm) with the synonym groups users
+    search with. Run by gunicorn before a worker accepts requests (gunicorn.conf.py
+    post_worker_init); /readyz says "warming up" meanwhile. Idempotent: once done it returns
+    the first result; a concurrent call waits for the running one. Never raises: an unreadable
+    index is reported by /readyz's search_index check and answered from the database."""
+    with _warm_up_lock:
+        if _warm_up["state"] == "done":
+            return _warm_up["result"]
+        _warm_up.update(state="warming", error=None)
+        try:
+            result = indexer.backend().warm(synonym_groups())
+        except Exception as error:  # noqa: BLE001 (the first searches will read what they need)
+            log.warning("search warm-up failed: %r", error)
+            _warm_up.update(state="failed", error=repr(error))
+            return None
+        finally:
+            db.session.remove()
+        _warm_up.update(state="done", result=result)
+        return result
+
+
+def warm_up_pending():
+    """None when this process is warm (or need not be); else why not, starting the warm-up in
+    the background if nothing runs it (servers without gunicorn's hook; a failed attempt)."""
+    if not current_app.config.get("SEARCH_WARM_UP") or _warm_up["state"] == "done":
+        return None
+    if _warm_up["state"] != "warming" and not _warm_up_lock.locked():
+        app = current_app._get_current_object()
+
+        def run():
+            with app.app_context():
+                warm_up()
+
+        threading.Thread(target=run, name="search-warm-up", daemon=True).start()
+    return "warming up" if _warm_up["state"] != "failed" else f"warming up (last attempt: {_warm_up['error']})"
 
 
 def search(request):

@@ -30,18 +30,10 @@ def check_version(found=None):
 check_version()
 
 from whoosh import index  # noqa: E402
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3TermInfo, _lenfield  # noqa: E402
-from whoosh.filedb import filetables  # noqa: E402
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield  # noqa: E402
 from whoosh.matching.wrappers import FilterMatcher  # noqa: E402
 
 INDEX_NAME = index._DEF_INDEX_NAME  # "MAIN": the table-of-contents name of an index
-TERMINFO_STRUCT = W3TermInfo._struct  # how a term-table row's value is packed
-ROW_LENGTHS = filetables._lengths  # (key length, value length) before each term-table row
-
-
-def length_field_name(fieldname):
-    """The per-document column holding a field's byte-encoded lengths."""
-    return _lenfield(fieldname)
 
 
 # -- reading (postings.py, engine.py) ------------------------------------------------------------
@@ -100,37 +92,15 @@ def multiterm_texts(multiterm, reader):
 
 
 # -- writing (building.py) ---------------------------------------------------------------------
-def numeric_struct(field):
-    """The struct a NUMERIC field packs its sortable numbers with."""
-    return field._struct
-
-
-def stored_fields(perdoc):
-    """The stored-fields dict of the document a W3PerDocWriter is writing."""
-    return perdoc._storedfields
-
-
-def column_writer(perdoc, name):
-    return perdoc._colwriters[name]
-
-
-def add_field_length(perdoc, name, length):
-    perdoc._fieldlengths[name] += length
-
-
 def codec_settings(codec):
     """(inline limit, postings per block, compression level) of a W3Codec."""
     return codec._inlinelimit, codec._blocklimit, codec._compression
 
 
-def field_writer_files(writer):
-    """(postings file, term table, field number) a W3FieldWriter is writing to."""
-    return writer._postfile, writer._tindex, writer._fieldid
-
-
 def write_block(writer, ids, weights, values, maxweight, lengths):
-    """Put one block of postings in W3PostingsWriter's buffer; write it unless it is the
-    term's last block (finish_term writes that one). `lengths`: (min, max) or None."""
+    """Put one block of postings in a W3FieldWriter's posting writer's buffer, as its
+    add_posting would one posting at a time; finish_term or flush_block writes it.
+    `lengths`: (min, max) of the documents' field lengths, or None."""
     blocks = writer._postwriter
     blocks._ids, blocks._weights, blocks._values, blocks._maxweight = ids, weights, values, maxweight
     if lengths is not None:
@@ -138,4 +108,5 @@ def write_block(writer, ids, weights, values, maxweight, lengths):
 
 
 def flush_block(writer):
+    """Write the buffered block (W3PostingsWriter._write_block: Whoosh's own encoding)."""
     writer._postwriter._write_block()

@@ -36,6 +36,9 @@ def app_environment(database_url, tmp_path, **extra):
         "DATABASE_URL": database_url, "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "UPLOAD_DIR": str(tmp_path / "uploads"), "STRIPE_API_BASE": "http://127.0.0.1:9",
         "AUDIT_CHECKPOINT_KEY": "ops-test-checkpoint-key",
+        # Workers that warm the index start accepting at different times, which tests about
+        # spreading requests over workers do not want; test_serving's warm-up test turns it on.
+        "SEARCH_WARM_UP": "0",
     })
     environment.update({key: str(value) for key, value in extra.items()})
     return environment

@@ -116,6 +116,14 @@ def test_metrics_are_not_served_unless_enabled(serve):
     assert requests.get(server.url + "/metrics").status_code == 404
 
 
+def test_a_worker_warms_the_search_index_before_it_accepts_requests(serve):
+    server = serve(workers=1, SEARCH_WARM_UP=1)  # serve() returns once /healthz answers
+    # logged before the worker accepted (the line may reach our reader a moment after the answer)
+    assert wait_for(lambda: any("search warm-up: {" in line for line in server.lines))
+    answer = requests.get(server.url + "/readyz")
+    assert answer.status_code == 200 and answer.json()["checks"]["search_index"] == "ok"
+
+
 def test_a_graceful_reload_and_worker_recycling_under_load_fail_no_request(serve):
     """Keep-alive clients hammer the host while it is reloaded twice (HUP) and its workers recycle
     every ~20 requests: every request gets its answer."""

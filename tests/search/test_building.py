@@ -1,9 +1,9 @@
 """A rebuild (marketplace.search.building) indexes exactly what Whoosh's own writer indexes:
-the same terms, postings (documents, weights, positions), stored fields, field lengths and
-sort columns, whether it builds in this process or in parallel workers; failures clean up."""
+the same segment files byte for byte (one segment), the same terms, postings (documents,
+weights, positions), stored fields, field lengths and sort columns whether it builds in this
+process or in a pool of worker processes; a failed worker's part is built here; failures clean up."""
 import logging
 import os
-import sys
 
 import pytest
 from whoosh import index
@@ -67,6 +67,22 @@ def segments(path):
     return len(index.open_dir(path)._segments())
 
 
+def segment_files(ix):
+    """{file name without the segment's random id: bytes} of every file of the index's one
+    segment (inside its compound file; the contents must not depend on that id)."""
+    (segment,) = ix._segments()
+    assert segment.is_compound()
+    files = segment.open_compound_file(ix.storage)
+    try:
+        found = {}
+        for name in files.list():
+            with files.open_file(name) as handle:
+                found[name.replace(segment.segment_id(), "")] = handle.read()
+        return found
+    finally:
+        files.close()
+
+
 @pytest.fixture(scope="module")
 def expected(tmp_path_factory):
     """contents() of catalogue() indexed by Whoosh's writer."""
@@ -83,14 +99,33 @@ def test_rebuild_indexes_what_whoosh_indexes(tmp_path, expected):
     assert sorted(os.listdir(os.path.realpath(backend.path)))[-1].startswith("_MAIN_1.toc")
 
 
+def test_rebuild_writes_whooshs_segment_files_byte_for_byte(tmp_path):
+    docs = catalogue()
+    backend = WhooshBackend(str(tmp_path / "ours"))
+    backend.rebuild(docs)
+    ours, theirs = segment_files(backend.open()), segment_files(whoosh_index(str(tmp_path / "whoosh"), docs))
+    assert sorted(ours) == sorted(theirs) and {".pst", ".trm"} <= set(ours)
+    assert {ext: data for ext, data in ours.items() if data != theirs[ext]} == {}
+
+
 @pytest.fixture
 def parallel(monkeypatch):
-    """Parallel builds from a few documents on, with small batches, whatever the CPU count."""
+    """Parallel builds from a few documents on, whatever the CPU count."""
     monkeypatch.setattr(building, "PARALLEL_MIN", 30)
     monkeypatch.setattr(building, "processes", lambda: 2)
-    monkeypatch.setattr(building._Parallel, "BATCH", 10)
-    monkeypatch.setattr(building._Parallel, "WINDOW", 20)
-    monkeypatch.setattr(building._Parallel, "STARTUP", 0)
+
+
+def dying_worker(target, docs):
+    """A pool worker whose process ends abruptly (pickled by name: the worker imports this)."""
+    os._exit(3)
+
+
+def raising_worker(target, docs):
+    raise RuntimeError("worker broke")
+
+
+def no_pool(*args, **kwargs):
+    raise OSError("cannot start a process")
 
 
 def test_parallel_rebuild_indexes_the_same_in_two_segments(tmp_path, expected, parallel):
@@ -104,15 +139,16 @@ def test_parallel_rebuild_indexes_the_same_in_two_segments(tmp_path, expected, p
 
 
 @pytest.mark.parametrize("failure, logged", [
-    ("cannot start", "building its part in this process"),
-    ("dies", "worker broke"),
+    ("cannot start", "cannot start a process"),
+    ("dies", "BrokenProcessPool"),
+    ("raises", "worker broke"),
 ])
 def test_a_worker_that_fails_is_replaced_by_this_process(tmp_path, expected, parallel, monkeypatch, caplog,
                                                         failure, logged):
     if failure == "cannot start":
-        monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+        monkeypatch.setattr(building, "ProcessPoolExecutor", no_pool)
     else:
-        monkeypatch.setattr(building, "_BOOTSTRAP", "import sys; sys.stdin.readline(); sys.exit('worker broke')")
+        monkeypatch.setattr(building, "build_part", dying_worker if failure == "dies" else raising_worker)
     docs = catalogue()
     backend = WhooshBackend(str(tmp_path / "index"))
     with caplog.at_level(logging.WARNING, logger="marketplace.search.building"):

@@ -7,7 +7,7 @@ from whoosh import query as Q
 
 from marketplace.search import engine, postings, whoosh_internals
 from marketplace.search.backend import WhooshBackend
-from tests.search.test_building import contents, whoosh_index
+from tests.search.test_building import contents, segment_files, whoosh_index
 from tests.search.test_engine import engine_scores, whoosh_scores
 
 COUNT = 400
@@ -64,6 +64,9 @@ def test_setup_pins_exactly_the_tested_version():
 
 def test_our_builder_writes_what_whoosh_writes_across_blocks(built, reference):
     assert contents(built.open()) == contents(reference)
+    ours, theirs = segment_files(built.open()), segment_files(reference)
+    assert sorted(ours) == sorted(theirs)
+    assert [name for name in ours if ours[name] != theirs[name]] == []
 
 
 @pytest.mark.parametrize("fieldname, text", [("title", "专利"), ("title", "检测"), ("description", "专利"),
