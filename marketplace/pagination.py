@@ -9,7 +9,13 @@ def page_arg():
     return arg_int("page", default=1, minimum=1, maximum=MAX_PAGE)
 
 
-def paginate(query, per_page):
+def paginate(query, per_page, total=None):
+    """`total`: the number of rows when the caller knows it (a figure kept per cache generation),
+    which saves counting them on every request."""
     from marketplace.extensions import db
 
-    return db.paginate(query, page=page_arg(), per_page=per_page, error_out=False)
+    if total is None:
+        return db.paginate(query, page=page_arg(), per_page=per_page, error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=per_page, error_out=False, count=False)
+    page.total = total
+    return page

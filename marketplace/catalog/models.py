@@ -198,6 +198,10 @@ class Listing(db.Model):
     __table_args__ = (
         CheckConstraint(f"status IN ({enum_values(ListingStatus)})", name="status"),
         UniqueConstraint("provider_id", "external_id", name="uq_listings_provider_external_id"),
+        # Newest first, overall and per provider: the home and category pages walk the first,
+        # the provider page the second, and stop after a page (no sort of every listing).
+        Index("ix_listings_status_published", "status", "published_at", "id"),
+        Index("ix_listings_provider_status_published", "provider_id", "status", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -32,7 +32,8 @@ def published_listings():
             .options(contains_eager(Listing.published_revision).selectinload(ListingRevision.images)
                      .selectinload(ListingImage.file),
                      contains_eager(Listing.published_revision).selectinload(ListingRevision.packages),
-                     contains_eager(Listing.published_revision).selectinload(ListingRevision.category),
+                     contains_eager(Listing.published_revision).selectinload(ListingRevision.category)
+                     .selectinload(Category.parent),  # a card shows the top category's name
                      selectinload(Listing.provider)))
 
 
@@ -44,34 +45,61 @@ def sorted_by(query, sort):
     return query.order_by(Listing.published_at.desc(), Listing.id.desc())
 
 
-def in_category(query, category):
+def in_category(query, category, walk_newest=False):
+    """`walk_newest`: for a category holding a good share of all listings, newest first. The
+    category's rows are then found by walking ix_listings_status_published and stopping after a
+    page; `+ 0` keeps the planner from starting at the category index instead, which would sort
+    every listing of the category first. A small category is better read through its index."""
     ids = [category.id] + [child.id for child in category.children]
-    return query.where(ListingRevision.category_id.in_(ids))
+    column = ListingRevision.category_id + 0 if walk_newest else ListingRevision.category_id
+    return query.where(column.in_(ids))
+
+
+def walks_newest(category, sort, counts):
+    """Whether the category page should walk the newest-first index (see in_category): newest
+    first and at least 1 listing in 20 of the whole catalogue in the category."""
+    return sort == "newest" and counts.get(category.id, 0) * 20 >= counts.get(None, 0)
 
 
 def category_counts():
-    """{top category id: number of published listings in it and its sub-categories}."""
-    top = func.coalesce(Category.parent_id, Category.id)
+    """{category id: number of published listings in it; a top category's includes its sub-categories';
+    None: all of them}. One pass over the published listings: pages read it once per cache
+    generation (per_generation)."""
     rows = db.session.execute(
-        select(top, func.count(Listing.id)).select_from(Listing)
+        select(Category.id, Category.parent_id, func.count(Listing.id)).select_from(Listing)
         .join(ListingRevision, Listing.published_revision_id == ListingRevision.id)
         .join(Category, ListingRevision.category_id == Category.id)
-        .where(Listing.status == ListingStatus.PUBLISHED).group_by(top))
-    return dict(rows.all())
+        .where(Listing.status == ListingStatus.PUBLISHED).group_by(Category.id, Category.parent_id))
+    counts = {None: 0}
+    for category_id, parent_id, count in rows:
+        counts[None] += count
+        counts[category_id] = counts.get(category_id, 0) + count
+        if parent_id is not None:
+            counts[parent_id] = counts.get(parent_id, 0) + count
+    return counts
 
 
 FEATURED_CANDIDATES = 6  # × the cards shown: enough newest listings to choose varied ones from
 
 
-def featured_listings(limit=8):
-    """The newest published listings, those with pictures first, varied: one per provider and
-    top category before any second (the newest eight were often one provider's whole shelf)."""
-    with_image = select(ListingImage.id).where(ListingImage.revision_id == Listing.published_revision_id).exists()
-    query = published_listings().order_by(with_image.desc(), Listing.published_at.desc(), Listing.id.desc())
-    candidates = list(db.session.scalars(query.limit(limit * FEATURED_CANDIDATES)).unique())
-    category = lambda listing: listing.published_revision.category  # noqa: E731
-    return varied(candidates, limit, lambda listing: (listing.provider_id,
-                                                      category(listing).parent_id or category(listing).id))
+def featured_listing_ids(limit=8):
+    """Ids of the newest published listings, those with pictures first, varied: one per provider
+    and top category before any second (the newest eight were often one provider's whole shelf).
+    Two queries bounded by `limit` × FEATURED_CANDIDATES where pictures are common (each walks
+    ix_listings_status_published and stops early). Where few listings have a picture the first
+    walks them all, so pages keep these ids per cache generation (per_generation)."""
+    top = func.coalesce(Category.parent_id, Category.id)
+    newest = (select(Listing.id, Listing.provider_id, top)
+              .join(ListingRevision, Listing.published_revision_id == ListingRevision.id)
+              .join(Category, ListingRevision.category_id == Category.id)
+              .where(Listing.status == ListingStatus.PUBLISHED)
+              .order_by(Listing.published_at.desc(), Listing.id.desc()).limit(limit * FEATURED_CANDIDATES))
+    candidates = db.session.execute(newest.where(
+        Listing.published_revision_id.in_(select(ListingImage.revision_id)))).all()
+    if len(candidates) < limit:
+        pictured = {row[0] for row in candidates}
+        candidates += [row for row in db.session.execute(newest).all() if row[0] not in pictured]
+    return [row[0] for row in varied(candidates, limit, lambda row: (row[1], row[2]))]
 
 
 def varied(items, limit, keys):
@@ -90,6 +118,13 @@ def varied(items, limit, keys):
                 for value, taken in zip(values, seen):
                     taken.add(value)
     return chosen
+
+
+def featured_listings(ids):
+    """The listings of `featured_listing_ids()`, in that order, loaded for their cards in one query."""
+    loaded = {listing.id: listing for listing in db.session.scalars(
+        published_listings().where(Listing.id.in_(ids))).unique()}
+    return [loaded[listing_id] for listing_id in ids if listing_id in loaded]
 
 
 def public_listing(listing_id, *options):

@@ -46,7 +46,8 @@ def home():
 
     return render_template("catalog/home.html", categories=queries.top_categories(),
                            counts=per_generation("category_counts", queries.category_counts),
-                           featured=queries.featured_listings(),
+                           featured=queries.featured_listings(per_generation("featured_ids",
+                                                                             queries.featured_listing_ids)),
                            voucher_ratio=per_generation("highest_open_ratio", highest_open_ratio))
 
 
@@ -54,8 +55,10 @@ def home():
 def category(slug):
     category = queries.get_category(slug)
     sort = sort_arg()
-    query = queries.sorted_by(queries.in_category(queries.published_listings(), category), sort)
-    page = paginate(query, current_app.config["PER_PAGE"])
+    counts = per_generation("category_counts", queries.category_counts)
+    query = queries.sorted_by(queries.in_category(queries.published_listings(), category,
+                                                  queries.walks_newest(category, sort, counts)), sort)
+    page = paginate(query, current_app.config["PER_PAGE"], total=counts.get(category.id, 0))
     return render_template("catalog/category.html", category=category, top=category.top, page=page,
                            sort=sort, sorts=queries.SORTS)
 

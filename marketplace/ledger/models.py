@@ -129,6 +129,8 @@ class Transfer(db.Model):
         CheckConstraint("timeout_at IS NULL OR pending", name="timeout_only_on_holds"),
         Index("ix_ledger_transfers_debit_account_id_id", "debit_account_id", "id"),
         Index("ix_ledger_transfers_credit_account_id_id", "credit_account_id", "id"),
+        # What lapsed or was revoked from a voucher (wallet, statement) without reading its every hold.
+        Index("ix_ledger_transfers_debit_account_id_kind", "debit_account_id", "kind"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, TRANSFER_IDS, primary_key=True)

@@ -2,7 +2,7 @@
 (keyset-paginated by sequence), per-program reconciliation, and transfer export rows."""
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, union_all
 
 from marketplace.ledger.accounts import find_account
 from marketplace.ledger.models import DEBIT_NORMAL, RELEASING_KINDS, AccountKind
@@ -126,12 +126,20 @@ def statement(session, ref, *, after_id=0, limit=50):
                transfers.c.debit_account_id, transfers.c.credit_account_id,
                POSTED_AMOUNT.label("posted"), PENDING_CHANGE.label("pending_change"))
         .select_from(HOLD_JOIN)
-        .where(or_(transfers.c.debit_account_id == opening.account_id,
-                   transfers.c.credit_account_id == opening.account_id),
-               transfers.c.id > after_id)
+        .where(transfers.c.id.in_(first_ids_on(opening.account_id, after_id, limit + 1)))
         .order_by(transfers.c.id).limit(limit + 1)).all()
     lines = statement_lines(opening, rows[:limit])
     return StatementPage(opening, lines, lines[-1].transfer_id if len(rows) > limit else None)
+
+
+def first_ids_on(account_id, after_id, count):
+    """The first `count` transfer ids after `after_id` on either side of the account: the first
+    `count` of each side, each read in order from its (side, id) index, then merged. An OR of the
+    two sides would read every transfer of the account and sort them."""
+    sides = [select(transfers.c.id).where(column == account_id, transfers.c.id > after_id)
+             .order_by(transfers.c.id).limit(count).subquery()
+             for column in (transfers.c.debit_account_id, transfers.c.credit_account_id)]
+    return union_all(*(select(side.c.id) for side in sides))
 
 
 def statement_lines(opening, rows):

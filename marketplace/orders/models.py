@@ -52,6 +52,9 @@ class Order(db.Model):
         CheckConstraint(status_check(), name="status"),
         Index("ix_orders_enterprise_status", "enterprise_id", "status"),
         Index("ix_orders_provider_status", "provider_id", "status"),
+        # Each side's order list, newest first, read a page at a time without sorting every order.
+        Index("ix_orders_enterprise_created", "enterprise_id", "created_at", "id"),
+        Index("ix_orders_provider_created", "provider_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -74,3 +74,38 @@ def test_no_page_sends_more_statements_for_more_rows(client, auth, marketplace):
 def most_repeated(statements):
     statement, times = Counter(statements).most_common(1)[0]
     return f"{times}x {' '.join(statement.split())[:300]}"
+
+
+def test_cards_in_sub_categories_of_many_top_categories_read_those_together(client, seller, make_listing):
+    """A card shows its top category: listings in sub-categories of 2 and then of 6 top categories
+    send as many statements on the provider, home and search pages (each parent was loaded on its own)."""
+    from marketplace.catalog.taxonomy import SUBCATEGORIES
+
+    from marketplace.auth.models import User
+    from marketplace.extensions import db
+
+    slugs = [children[0][0] for children in SUBCATEGORIES.values()]
+    seller_id, pages = seller.id, ["/", f"/providers/{seller.organisation_id}", "/search?q=检测"]
+
+    def counts():
+        found = {}
+        for url in pages:
+            client.get(url)
+            response, statements = statements_of_request(client, url)
+            assert response.status_code == 200, url
+            found[url] = len(statements)
+        return found
+
+    from marketplace.search import indexer
+
+    for slug in slugs[:2]:
+        make_listing(db.session.get(User, seller_id), title=f"检测服务 {slug}", category_slug=slug)
+    indexer.sync()
+    small = counts()
+    for slug in slugs[2:6]:
+        make_listing(db.session.get(User, seller_id), title=f"检测服务 {slug}", category_slug=slug)
+    indexer.sync()
+    try:
+        assert counts() == small
+    finally:
+        indexer.backend().forget()
