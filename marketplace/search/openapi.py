@@ -23,8 +23,10 @@ PARAMETERS = [
     parameter("min_price", YUAN, "Lowest price in yuan"),
     parameter("max_price", YUAN, "Highest price in yuan (not below min_price)"),
     parameter("sort", {"type": "string", "enum": ["", *SORTS]}, "Order of the hits (blank: relevance)"),
-    parameter("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "Page number"),
-    parameter("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "Hits per page"),
+    parameter("page", {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, {"type": "string", "enum": [""]}]},
+              "Page number (blank: the first)"),
+    parameter("per_page", {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, {"type": "string", "enum": [""]}]},
+              "Hits per page (blank: 20)"),
 ]
 
 HIT = {"type": "object", "required": ["id", "external_id", "title", "provider", "category", "price_fen",
