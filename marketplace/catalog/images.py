@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from flask import url_for
 from PIL import Image
 
+from marketplace.inputs import parse_int
+
 # thumb, card (1x), card on high-density screens and the listing page
 VARIANT_WIDTHS = (160, 480, 960)
 VARIANT_FORMATS = {"webp": ("WEBP", "image/webp"), "jpg": ("JPEG", "image/jpeg")}
@@ -66,10 +68,11 @@ def make_variants(image):
 
 def parse_variant(filename):
     """(width, extension) of a variant's URL part `<width>.<ext>`, or None."""
-    width, _, extension = filename.partition(".")
-    if not width.isdigit() or extension not in VARIANT_FORMATS or len(width) > 5:
+    text, _, extension = filename.partition(".")
+    width = parse_int(text, minimum=1, maximum=99999)  # the input boundary: ASCII digits only ("²" is no width)
+    if width is None or extension not in VARIANT_FORMATS:
         return None
-    return int(width), extension
+    return width, extension
 
 
 def stored_widths(stored):

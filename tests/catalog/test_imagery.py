@@ -284,3 +284,10 @@ def test_demo_pictures_are_deterministic_and_drawn_without_the_cjk_font(monkeypa
     monkeypatch.setattr(demo_images, "cjk_font_path", lambda: None)
     without_font = demo_images.logo("Xiamen Lujiang IP Agency")
     assert with_font.size == without_font.size == (320, 320) and with_font.getextrema() != ((0, 0),) * 3
+
+
+def test_a_variant_width_is_read_as_ascii_digits_only():
+    from marketplace.catalog.images import parse_variant
+
+    assert parse_variant("480.webp") == (480, "webp")
+    assert [parse_variant(name) for name in ("²80.webp", "٤٨٠.jpg", "0.jpg", "480.gif", "123456.jpg")] == [None] * 5
