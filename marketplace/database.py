@@ -1,4 +1,5 @@
 """Engine behaviour per backend and column types shared by every feature, and the app's clock."""
+import functools
 from datetime import datetime, timezone
 
 from sqlalchemy import BigInteger, DateTime, event
@@ -17,6 +18,14 @@ class SimulatedClock:
     while `now` is set, utcnow() returns it. Nothing else sets it; serving never does."""
 
     now = None
+
+
+def built_once(builder):
+    """A statement builder run once per process, its statement reused: SQLAlchemy statements are
+    immutable, and building one with aliases and subqueries costs about a millisecond, several
+    times running it (issue 18: the admin dashboard built a dozen per request). Only for
+    statements without per-call values (pass those as bound parameters)."""
+    return functools.cache(builder)
 
 
 def utcnow():

@@ -7,9 +7,7 @@ Account labels name organisations and voucher holders: `account_labels(codes)` r
 query per page (the explorer shows fifty transfers: no lookup per row)."""
 import re
 
-from flask_babel import gettext
-
-from marketplace.i18n import N_
+from marketplace.i18n import N_, gettext
 from marketplace.money import format_fen
 
 TRANSFER_KIND_LABELS = {

@@ -1,11 +1,13 @@
 """Filters and globals every template may use."""
 import json
+from datetime import datetime
 
 from flask import request
-from flask_babel import format_datetime, get_locale, gettext
+from flask_babel import format_datetime, get_locale, ngettext, to_user_timezone
+from jinja2 import pass_context
 
 from marketplace.auth.forms import ConfirmForm
-from marketplace.i18n import N_
+from marketplace.i18n import N_, catalogue, gettext
 from marketplace.jobs.services import job_label
 from marketplace.labels import (account_label, audit_action_label, field_label, field_value, memo_label,
                                 object_label, transfer_kind_label)
@@ -14,9 +16,18 @@ from marketplace.database import utcnow
 from marketplace.vouchers.rules import local_date, percent_text
 
 
+# The numeric patterns pages use, as strftime: the same text as Babel's formatter without its
+# per-call pattern and locale work (tables show dozens of times; issue 18).
+NUMERIC_PATTERNS = {"yyyy-MM-dd HH:mm": "%Y-%m-%d %H:%M", "yyyy-MM-dd": "%Y-%m-%d"}
+
+
 def local_time(value, fmt="yyyy-MM-dd HH:mm"):
     """Shown in Asia/Shanghai (BABEL_DEFAULT_TIMEZONE); stored in UTC."""
-    return format_datetime(value, fmt) if value else ""
+    if not value:
+        return ""
+    if fmt in NUMERIC_PATTERNS and isinstance(value, datetime):
+        return to_user_timezone(value).strftime(NUMERIC_PATTERNS[fmt])
+    return format_datetime(value, fmt)
 
 
 HTML_LANGS = {"zh_Hans_CN": "zh-CN", "zh_Hant_TW": "zh-TW"}
@@ -112,7 +123,30 @@ def field_aria(field, hint=None, **attrs):
     return {name: value for name, value in attrs.items() if value}
 
 
+# The catalogue a render uses, looked up once per render_template (a context processor) instead
+# of once per message (i18n.catalogue; templates translate a hundred messages or more). Macros
+# imported without context look it up themselves.
+CATALOGUE = "_catalogue"
+
+
+def render_catalogue(context):
+    return context.get(CATALOGUE) or catalogue()
+
+
+@pass_context
+def template_gettext(context, message):
+    return render_catalogue(context).ugettext(message)
+
+
+@pass_context
+def translate(context, message, **variables):
+    """The `t` filter: a msgid held in data, translated where shown."""
+    text = render_catalogue(context).ugettext(message)
+    return text % variables if variables else text
+
+
 def register(app):
+    app.jinja_env.install_gettext_callables(gettext=template_gettext, ngettext=ngettext, newstyle=True)
     app.jinja_env.globals["field_aria"] = field_aria
     app.jinja_env.globals["current_year"] = lambda: local_date(utcnow()).year
     app.jinja_env.filters["fen"] = format_fen
@@ -121,13 +155,13 @@ def register(app):
     app.jinja_env.filters["average_rating"] = average_rating
     app.jinja_env.filters["percent"] = percent_text
     app.jinja_env.filters["local_time"] = local_time
-    app.jinja_env.filters["t"] = gettext
+    app.jinja_env.filters["t"] = translate
     app.jinja_env.filters["fromjson"] = json.loads
     app.jinja_env.filters["format_params"] = lambda text, params: text % params if params else text  # translate a msgid held in data (labels, states)
 
     @app.context_processor
     def globals_for_templates():
-        return {"unread_notifications": unread_notifications, "order_action_label": order_action_label,
+        return {CATALOGUE: catalogue(), "unread_notifications": unread_notifications, "order_action_label": order_action_label,
                 "delivery_token": delivery_token, "quote_status_label": quote_status_label,
                 "quote_order_number": quote_order_number,
                 "has_endpoint": lambda name: name in app.view_functions, "transfer_kind_label": transfer_kind_label,

@@ -72,3 +72,53 @@ def test_form_errors_are_translated(client):
     client.get("/auth/language/en")
     page = client.post("/auth/login", data={"email": "", "password": ""}).get_data(as_text=True)
     assert "This field is required." in page
+
+
+def test_the_kept_catalogue_follows_the_locale_also_inside_force_locale(app):
+    """i18n.catalogue keeps each locale's catalogue; which one still follows get_locale(), so an
+    e-mail rendered in the recipient's language (force_locale) is not in the page's language."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from marketplace.i18n import gettext
+
+    template = '{{ _("Log in") }}|{{ "Log in"|t }}'
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert gettext("Log in") == "登录" and render_template_string(template) == "登录|登录"
+        with force_locale("en"):
+            assert gettext("Log in") == "Log in" and render_template_string(template) == "Log in|Log in"
+        with force_locale("zh_Hant_TW"):
+            assert gettext("Log in") == "登入"
+        assert gettext("Log in") == "登录" and gettext("%(n)d days", n=3) == "3 天"
+
+
+def test_a_macro_imported_without_context_translates_in_the_page_language(app):
+    """Imported macros do not see the render's kept catalogue; they look it up themselves."""
+    from types import SimpleNamespace
+
+    from flask import render_template_string
+
+    form = SimpleNamespace(form_errors=[], errors={"name": ["required"]})
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        page = render_template_string('{% import "_forms.html" as forms %}{{ forms.form_errors(form) }}', form=form)
+    assert "Please correct the fields marked below." in page
+
+
+@pytest.mark.parametrize("value", [
+    "2026-12-31 16:30", "2026-12-31 16:30+00:00", "2026-03-01 02:05:59", "2026-06-30 23:59:59.999+00:00",
+    "2026-07-01 08:00+08:00",
+])
+def test_local_time_matches_babel_for_the_numeric_patterns(app, value):
+    """templating.local_time formats the two numeric patterns with strftime: same text as Babel's."""
+    from datetime import datetime
+
+    from flask_babel import format_datetime
+
+    from marketplace.templating import local_time
+
+    moment = datetime.fromisoformat(value)
+    with app.test_request_context("/"):
+        for pattern in ("yyyy-MM-dd HH:mm", "yyyy-MM-dd"):
+            assert local_time(moment, pattern) == format_datetime(moment, pattern)
+        assert local_time(moment, "HH:mm:ss") == format_datetime(moment, "HH:mm:ss")
+    assert local_time(None) == ""

@@ -17,6 +17,7 @@ from marketplace.audit.models import AnomalyDismissal
 from marketplace.audit.services import record
 from marketplace.auth.models import Organisation
 from marketplace.auth.services import require_operator
+from marketplace.database import built_once
 from marketplace.errors import Duplicate, PermissionDenied
 from marketplace.extensions import db
 from marketplace.i18n import N_
@@ -70,13 +71,17 @@ def related(enterprise, provider):
     return or_(enterprise.credit_code == provider.credit_code, same_representative, affiliated)
 
 
-def related_party_orders():
+@built_once
+def related_party_orders_query():
     enterprise, provider = aliased(Organisation), aliased(Organisation)
-    rows = db.session.execute(select(Order.id, Order.number, Order.terms, enterprise.legal_name, provider.legal_name)
-                              .join(enterprise, enterprise.id == Order.enterprise_id)
-                              .join(provider, provider.id == Order.provider_id)
-                              .where(related(enterprise, provider)).order_by(Order.id)).all()
-    return [related_party_flag(r) for r in rows]
+    return (select(Order.id, Order.number, Order.terms, enterprise.legal_name, provider.legal_name)
+            .join(enterprise, enterprise.id == Order.enterprise_id)
+            .join(provider, provider.id == Order.provider_id)
+            .where(related(enterprise, provider)).order_by(Order.id))
+
+
+def related_party_orders():
+    return [related_party_flag(r) for r in db.session.execute(related_party_orders_query()).all()]
 
 
 def related_party_flag(row):
@@ -91,14 +96,18 @@ def related_party_flag(row):
                 names, row.number)
 
 
+@built_once
+def contract_splitting_query():
+    return (select(Order.id, Order.number, Order.enterprise_id, Order.provider_id, Order.created_at, Order.voucher_fen)
+            .join(VoucherProgram, VoucherProgram.id == Order.program_id)
+            .where(VoucherProgram.order_cap_fen.is_not(None), Order.voucher_fen > 0,
+                   Order.voucher_fen * 10 >= VoucherProgram.order_cap_fen * int(NEAR_CAP * 10),
+                   Order.status.not_in(["cancelled", "rejected", "refunded"]))
+            .order_by(Order.enterprise_id, Order.provider_id, Order.created_at))
+
+
 def contract_splitting():
-    rows = db.session.execute(
-        select(Order.id, Order.number, Order.enterprise_id, Order.provider_id, Order.created_at, Order.voucher_fen)
-        .join(VoucherProgram, VoucherProgram.id == Order.program_id)
-        .where(VoucherProgram.order_cap_fen.is_not(None), Order.voucher_fen > 0,
-               Order.voucher_fen * 10 >= VoucherProgram.order_cap_fen * int(NEAR_CAP * 10),
-               Order.status.not_in(["cancelled", "rejected", "refunded"]))
-        .order_by(Order.enterprise_id, Order.provider_id, Order.created_at)).all()
+    rows = db.session.execute(contract_splitting_query()).all()
     flags, by_pair = [], {}
     for row in rows:
         by_pair.setdefault((row.enterprise_id, row.provider_id), []).append(row)
@@ -131,39 +140,53 @@ def share_above_ratio():
     return flags
 
 
+@built_once
+def redemption_without_evidence_query():
+    return (select(RedemptionItem.id, Order.number, RedemptionRequest.id.label("request_id"))
+            .join(Order, Order.id == RedemptionItem.order_id)
+            .join(RedemptionRequest, RedemptionRequest.id == RedemptionItem.request_id)
+            .where(RedemptionItem.live_order_id.is_not(None), Order.delivery_file_id.is_(None))
+            .order_by(RedemptionItem.id))
+
+
 def redemption_without_evidence():
-    rows = db.session.execute(select(RedemptionItem.id, Order.number, RedemptionRequest.id.label("request_id"))
-                              .join(Order, Order.id == RedemptionItem.order_id)
-                              .join(RedemptionRequest, RedemptionRequest.id == RedemptionItem.request_id)
-                              .where(RedemptionItem.live_order_id.is_not(None), Order.delivery_file_id.is_(None))
-                              .order_by(RedemptionItem.id)).all()
+    rows = db.session.execute(redemption_without_evidence_query()).all()
     return [Flag("redemption_without_evidence", f"redemption_item:{r.id}",
                  N_("Redemption request RD%(request)06d claims an order that has no delivery report."),
                  {"request": r.request_id}, r.number) for r in rows]
 
 
-def refund_after_redemption():
+@built_once
+def refund_after_redemption_query():
     from marketplace.payments.models import Payment, Refund
 
-    rows = db.session.execute(
-        select(Refund.id, Order.number, Refund.amount_fen)
-        .join(Payment, Payment.id == Refund.payment_id).join(Order, Order.id == Payment.order_id)
-        .join(RedemptionItem, and_(RedemptionItem.order_id == Order.id, RedemptionItem.live_order_id.is_not(None)))
-        .join(RedemptionRequest, RedemptionRequest.id == RedemptionItem.request_id)
-        .where(Refund.created_at >= RedemptionRequest.created_at, Refund.status != "failed")
-        .order_by(Refund.id)).all()
+    return (select(Refund.id, Order.number, Refund.amount_fen)
+            .join(Payment, Payment.id == Refund.payment_id).join(Order, Order.id == Payment.order_id)
+            .join(RedemptionItem, and_(RedemptionItem.order_id == Order.id, RedemptionItem.live_order_id.is_not(None)))
+            .join(RedemptionRequest, RedemptionRequest.id == RedemptionItem.request_id)
+            .where(Refund.created_at >= RedemptionRequest.created_at, Refund.status != "failed")
+            .order_by(Refund.id))
+
+
+def refund_after_redemption():
+    rows = db.session.execute(refund_after_redemption_query()).all()
     return [Flag("refund_after_redemption", f"refund:{r.id}",
                  N_("A refund of %(amount)s was made after the voucher share of the order was claimed."),
                  {"amount": format_fen(r.amount_fen)}, r.number) for r in rows]
 
 
-def related_party_reviews():
+@built_once
+def related_party_reviews_query():
     enterprise, provider = aliased(Organisation), aliased(Organisation)
-    rows = db.session.execute(select(Review.id, Order.number, provider.legal_name)
-                              .join(Order, Order.id == Review.order_id)
-                              .join(enterprise, enterprise.id == Order.enterprise_id)
-                              .join(provider, provider.id == Review.provider_id)
-                              .where(related(enterprise, provider)).order_by(Review.id)).all()
+    return (select(Review.id, Order.number, provider.legal_name)
+            .join(Order, Order.id == Review.order_id)
+            .join(enterprise, enterprise.id == Order.enterprise_id)
+            .join(provider, provider.id == Review.provider_id)
+            .where(related(enterprise, provider)).order_by(Review.id))
+
+
+def related_party_reviews():
+    rows = db.session.execute(related_party_reviews_query()).all()
     return [Flag("related_party_review", f"review:{r.id}",
                  N_("The reviewer's enterprise and %(provider)s are related parties."), {"provider": r[2]}, r.number)
             for r in rows]
@@ -202,16 +225,21 @@ SHARED = {  # rule → (Organisation attribute, how it is compared, what the fla
 }
 
 
-def trading_pairs():
-    """[(enterprise, provider, latest order number)] of every pair with at least one order."""
+@built_once
+def trading_pairs_query():
     enterprise, provider = aliased(Organisation), aliased(Organisation)
     latest = (select(Order.enterprise_id, Order.provider_id, func.max(Order.id).label("order_id"))
               .group_by(Order.enterprise_id, Order.provider_id).subquery())
-    return db.session.execute(select(enterprise, provider, Order.number)
-                              .join(latest, latest.c.enterprise_id == enterprise.id)
-                              .join(provider, provider.id == latest.c.provider_id)
-                              .join(Order, Order.id == latest.c.order_id)
-                              .order_by(latest.c.order_id)).all()
+    return (select(enterprise, provider, Order.number)
+            .join(latest, latest.c.enterprise_id == enterprise.id)
+            .join(provider, provider.id == latest.c.provider_id)
+            .join(Order, Order.id == latest.c.order_id)
+            .order_by(latest.c.order_id))
+
+
+def trading_pairs():
+    """[(enterprise, provider, latest order number)] of every pair with at least one order."""
+    return db.session.execute(trading_pairs_query()).all()
 
 
 def shared_contacts():

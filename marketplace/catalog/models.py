@@ -41,6 +41,22 @@ class Category(db.Model):
         return self.parent or self
 
 
+class CategoryListingCount(db.Model):
+    """How many published listings are in a category (the category of each one's published
+    revision; sub-categories only: pages add them up to their top category). Kept by database
+    triggers on listings and categories (migration b8c9d0e1f023), so every way a listing is
+    published, replaced, unpublished or deleted — the services, the bulk importer — counts; the
+    home and category pages read a row per category instead of counting every listing (issue 18:
+    100 ms at 100,000 listings). A later SQLite batch migration that rebuilds `listings` drops
+    the triggers and must create them again (tests/catalog/test_category_counts.py notices)."""
+
+    __tablename__ = "category_listing_counts"
+    __table_args__ = (CheckConstraint("listings >= 0", name="listings_not_negative"),)
+
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True)
+    listings: Mapped[int] = mapped_column(default=0)
+
+
 class AdmissionStatus(enum.StrEnum):
     DRAFT = "draft"
     PENDING = "pending"

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from marketplace.catalog.models import Category, Listing, ListingImage, ListingRevision, ListingStatus, \
-    ProviderProfile
+from marketplace.catalog.models import Category, CategoryListingCount, Listing, ListingImage, ListingRevision, \
+    ListingStatus, ProviderProfile
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import N_
@@ -63,13 +63,11 @@ def walks_newest(category, sort, counts):
 
 def category_counts():
     """{category id: number of published listings in it; a top category's includes its sub-categories';
-    None: all of them}. One pass over the published listings: pages read it once per cache
-    generation (per_generation)."""
+    None: all of them}. From the counts the database keeps per category (CategoryListingCount), a
+    row per category; pages still read it once per cache generation (per_generation)."""
     rows = db.session.execute(
-        select(Category.id, Category.parent_id, func.count(Listing.id)).select_from(Listing)
-        .join(ListingRevision, Listing.published_revision_id == ListingRevision.id)
-        .join(Category, ListingRevision.category_id == Category.id)
-        .where(Listing.status == ListingStatus.PUBLISHED).group_by(Category.id, Category.parent_id))
+        select(Category.id, Category.parent_id, CategoryListingCount.listings)
+        .join(CategoryListingCount, CategoryListingCount.category_id == Category.id))
     counts = {None: 0}
     for category_id, parent_id, count in rows:
         counts[None] += count

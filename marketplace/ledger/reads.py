@@ -2,7 +2,9 @@
 (keyset-paginated by sequence), per-program reconciliation, and transfer export rows."""
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, or_, select, union_all
+from sqlalchemy import and_, bindparam, case, func, or_, select, union_all
+
+from marketplace.database import built_once
 
 from marketplace.ledger.accounts import find_account
 from marketplace.ledger.models import DEBIT_NORMAL, RELEASING_KINDS, AccountKind
@@ -82,15 +84,23 @@ def balance_as_of(session, ref, *, sequence=None, at=None):
 
 
 def replayed_balance(session, account, conditions):
-    conditions = [or_(transfers.c.debit_account_id == account.id,
-                      transfers.c.credit_account_id == account.id), *conditions]
-    is_debit = transfers.c.debit_account_id == account.id
-    sums = [func.coalesce(func.sum(case((side, amount), else_=0)), 0)
-            for amount in (POSTED_AMOUNT, PENDING_CHANGE) for side in (is_debit, ~is_debit)]
-    debits_posted, credits_posted, debits_pending, credits_pending = session.execute(
-        select(*sums).select_from(HOLD_JOIN).where(*conditions)).one()
+    """The account's four totals over the transfers meeting `conditions`."""
+    return balance_of(account, session.execute(replayed_balance_query(*conditions), {"account_id": account.id}).one())
+
+
+def balance_of(account, sums):
+    debits_posted, credits_posted, debits_pending, credits_pending = sums
     return Balance(account.id, account.code, account.kind, int(debits_posted),
                    int(credits_posted), int(debits_pending), int(credits_pending))
+
+
+def replayed_balance_query(*conditions):
+    account_id = bindparam("account_id")
+    is_debit = transfers.c.debit_account_id == account_id
+    sums = [func.coalesce(func.sum(case((side, amount), else_=0)), 0)
+            for amount in (POSTED_AMOUNT, PENDING_CHANGE) for side in (is_debit, ~is_debit)]
+    return select(*sums).select_from(HOLD_JOIN).where(
+        or_(is_debit, transfers.c.credit_account_id == account_id), *conditions)
 
 
 @dataclass(frozen=True)
@@ -120,24 +130,34 @@ def statement(session, ref, *, after_id=0, limit=50):
     waits for the first's account lock and takes its id after the first commits), so on any one
     account id order is commit order."""
     account = find_account(session, ref)
-    opening = replayed_balance(session, account, [transfers.c.id <= after_id])
-    rows = session.execute(
-        select(transfers.c.id, transfers.c.created_at, transfers.c.kind, transfers.c.memo,
-               transfers.c.debit_account_id, transfers.c.credit_account_id,
-               POSTED_AMOUNT.label("posted"), PENDING_CHANGE.label("pending_change"))
-        .select_from(HOLD_JOIN)
-        .where(transfers.c.id.in_(first_ids_on(opening.account_id, after_id, limit + 1)))
-        .order_by(transfers.c.id).limit(limit + 1)).all()
+    values = {"account_id": account.id, "after_id": after_id, "count": limit + 1}
+    opening = balance_of(account, session.execute(_opening_query(), values).one())
+    rows = session.execute(_statement_query(), values).all()
     lines = statement_lines(opening, rows[:limit])
     return StatementPage(opening, lines, lines[-1].transfer_id if len(rows) > limit else None)
 
 
-def first_ids_on(account_id, after_id, count):
-    """The first `count` transfer ids after `after_id` on either side of the account: the first
-    `count` of each side, each read in order from its (side, id) index, then merged. An OR of the
+@built_once
+def _opening_query():
+    return replayed_balance_query(transfers.c.id <= bindparam("after_id"))
+
+
+@built_once
+def _statement_query():
+    """The page: transfers among the first :count after :after_id on :account_id."""
+    return (select(transfers.c.id, transfers.c.created_at, transfers.c.kind, transfers.c.memo,
+                   transfers.c.debit_account_id, transfers.c.credit_account_id,
+                   POSTED_AMOUNT.label("posted"), PENDING_CHANGE.label("pending_change"))
+            .select_from(HOLD_JOIN).where(transfers.c.id.in_(first_ids_on()))
+            .order_by(transfers.c.id).limit(bindparam("count")))
+
+
+def first_ids_on():
+    """The first :count transfer ids after :after_id on either side of :account_id: the first
+    :count of each side, each read in order from its (side, id) index, then merged. An OR of the
     two sides would read every transfer of the account and sort them."""
-    sides = [select(transfers.c.id).where(column == account_id, transfers.c.id > after_id)
-             .order_by(transfers.c.id).limit(count).subquery()
+    sides = [select(transfers.c.id).where(column == bindparam("account_id"), transfers.c.id > bindparam("after_id"))
+             .order_by(transfers.c.id).limit(bindparam("count")).subquery()
              for column in (transfers.c.debit_account_id, transfers.c.credit_account_id)]
     return union_all(*(select(side.c.id) for side in sides))
 

@@ -7,10 +7,10 @@ from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from marketplace.auth.models import Organisation, User
-from marketplace.database import utcnow
+from marketplace.database import built_once, utcnow
 from marketplace.extensions import db
 from marketplace.i18n import N_
 from marketplace.ledger import run_in_transaction
@@ -135,7 +135,13 @@ def operators(session):
 
 
 def unread_count(user):
-    return db.session.query(Notification).filter_by(user_id=user.id, read_at=None).count()
+    return db.session.scalar(_unread_query(), {"user_id": user.id})
+
+
+@built_once
+def _unread_query():  # every signed-in page shows the count
+    return select(func.count()).select_from(Notification).where(
+        Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
 
 
 def mark_all_read(user):

@@ -8,6 +8,7 @@ from sqlalchemy import and_, exists, func, literal, select, union_all
 from marketplace.auth.models import Organisation, OrgStatus
 from marketplace.catalog.models import (QUALIFICATION_KINDS, AdmissionStatus, ListingRevision, ProviderProfile,
                                        Qualification, RevisionState)
+from marketplace.database import built_once
 from marketplace.extensions import db
 from marketplace.i18n import N_
 from marketplace.ledger.models import Account, AccountKind
@@ -190,6 +191,7 @@ class Queue:
     oldest_at: object
 
 
+@built_once
 def _queue_sources():
     """(key, title, endpoint, args, SELECT count, min(waiting since) FROM …) per operator queue."""
     from marketplace.approvals.models import Approval, ApprovalStatus
@@ -226,12 +228,16 @@ def _queue_sources():
     ]
 
 
+@built_once
+def _queues_query():
+    return union_all(*[select(literal(index).label("queue"), *inner.subquery().c)
+                       for index, (*_, inner) in enumerate(_queue_sources())])
+
+
 def operator_queues():
     """Every queue with its count and its oldest item's waiting-since time, in one query."""
     sources = _queue_sources()
-    query = union_all(*[select(literal(index).label("queue"), *inner.subquery().c)
-                        for index, (*_, inner) in enumerate(sources)])
-    found = {row[0]: (row[1], row[2]) for row in db.session.execute(query)}
+    found = {row[0]: (row[1], row[2]) for row in db.session.execute(_queues_query())}
     return [Queue(key, title, endpoint, args, *found.get(index, (0, None)))
             for index, (key, title, endpoint, args, _inner) in enumerate(sources)]
 
