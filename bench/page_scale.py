@@ -1,6 +1,6 @@
 """Pages at the demo size and at scale, in one run (issue 18; not a test). From the repository root:
 
-    .venv/bin/python bench/page_scale.py [--workdir /tmp/page-scale] [--repeat 30] [--pages home,wallet]
+    .venv/bin/python bench/page_scale.py [--workdir /tmp/page-scale] [--repeat 30] [--pages home,wallet] [--sizes demo]
 
 In-process (Flask test client, APP_ENV=production, a generated SECRET_KEY, CSRF and rate limits
 off so the bench can log in): for each page, median and p95 server time over --repeat requests
@@ -60,16 +60,18 @@ def main():
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--pages", default="", help="comma-separated page names (default: all)")
     parser.add_argument("--scale", default="", help="extra arguments for bench/scale_data.py")
+    parser.add_argument("--sizes", default="demo,big", help="demo,big (default) or demo alone (no big build)")
     options = parser.parse_args()
     os.makedirs(options.workdir, exist_ok=True)
     demo, big = (os.path.join(options.workdir, name) for name in ("demo", "big"))
     if not os.path.exists(os.path.join(demo, "db.sqlite3")):
         build_demo(demo)
-    if not os.path.exists(os.path.join(big, "db.sqlite3")):
+    folders = [demo] + [big] * ("big" in options.sizes.split(","))
+    if big in folders and not os.path.exists(os.path.join(big, "db.sqlite3")):
         build_big(demo, big, options.scale.split())
     wanted = set(filter(None, options.pages.split(",")))
     print(f"load average before: {' / '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    report(measure(options.repeat, wanted, [demo, big]))
+    report(measure(options.repeat, wanted, folders))
 
 
 def environment(folder):
@@ -167,17 +169,19 @@ class Site:
             self.logged_in = who
 
     def timed_get(self, url):
-        """(milliseconds, statements, status) of one GET started with an empty session."""
+        """(milliseconds, CPU milliseconds of this thread, statements, status) of one GET started
+        with an empty session. The CPU time is what the request itself cost, whatever else the
+        machine runs: on a shared machine it is the steadier figure."""
         from marketplace.extensions import db
         from tests.perf.queries import counting_statements
 
         with self.app.app_context():
             db.session.remove()
             with counting_statements() as statements:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.thread_time()
                 response = self.client.get(url)
-                elapsed = (time.perf_counter() - started) * 1000
-            return elapsed, len(statements), response.status_code
+                elapsed, cpu = (time.perf_counter() - started) * 1000, (time.thread_time() - cpu_started) * 1000
+            return elapsed, cpu, len(statements), response.status_code
 
 
 # (mode, page cache): "" is cold (no page cache: every figure computed, every page rendered); "signed in"
@@ -197,25 +201,27 @@ def measure(repeat, wanted, folders):
                 continue
             who = BUYER if mode == "signed in" else who
             label = f"{name} ({mode})" if mode else name
-            samples = {site.name: ([], set(), set()) for site in sites}
+            samples = {site.name: ([], [], set(), set()) for site in sites}
             for site in sites:
                 site.log_in(who)
                 for _ in range(2):
                     site.timed_get(pages(site.ids)[index][2])
             for _ in range(repeat):
                 for site in sites:
-                    elapsed, statements, status = site.timed_get(pages(site.ids)[index][2])
+                    elapsed, cpu, statements, status = site.timed_get(pages(site.ids)[index][2])
                     samples[site.name][0].append(elapsed)
-                    samples[site.name][1].add(statements)
-                    samples[site.name][2].add(status)
+                    samples[site.name][1].append(cpu)
+                    samples[site.name][2].add(statements)
+                    samples[site.name][3].add(status)
             for site in sites:
-                times, counts, statuses = samples[site.name]
+                times, cpu, counts, statuses = samples[site.name]
                 times.sort()
                 row = results[site.name][label] = {
                     "median": statistics.median(times), "p95": times[max(0, int(len(times) * 0.95) - 1)],
-                    "statements": max(counts), "status": sorted(statuses), "load": os.getloadavg()}
+                    "cpu": statistics.median(cpu), "statements": max(counts), "status": sorted(statuses),
+                    "load": os.getloadavg()}
                 print(f"  {site.name:4} {label:26} {row['median']:8.2f} ms median {row['p95']:8.2f} p95 "
-                      f"{row['statements']:3} statements  HTTP {row['status']}", flush=True)
+                      f"{row['cpu']:6.2f} CPU {row['statements']:3} statements  HTTP {row['status']}", flush=True)
         for site in sites:
             with site.app.app_context():
                 from marketplace.extensions import db
@@ -226,9 +232,14 @@ def measure(repeat, wanted, folders):
 
 
 def report(results):
-    demo, big = results["demo"], results["big"]
+    demo, big = results["demo"], results.get("big")
     loads = [row["load"][0] for size in results.values() for row in size.values()]
     print(f"\nload average (1 min) during the run: {min(loads):.1f}–{max(loads):.1f} on {os.cpu_count()} cores")
+    if big is None:
+        print("| page | demo median ms | demo p95 | demo CPU median ms | statements |\n|---|---|---|---|---|")
+        for name, row in demo.items():
+            print(f"| {name} | {row['median']:.1f} | {row['p95']:.1f} | {row['cpu']:.1f} | {row['statements']} |")
+        return
     print("| page | demo median ms | demo p95 | demo statements | big median ms | big p95 | big statements "
           "| ratio big/demo (median) | within 2× | statements constant |")
     print("|---|---|---|---|---|---|---|---|---|---|")
