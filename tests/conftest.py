@@ -91,6 +91,28 @@ def four_eyes(app):
 
 
 @pytest.fixture
+def refuse_next_commit(monkeypatch):
+    """refuse_next_commit(): the session's next commit fails as a busy database would (SQLite's
+    "database is locked", which the transaction helper retries like PostgreSQL's serialization
+    failures); later commits go through. Returns the list of commit calls."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    real_commit, calls = db.session.commit, []
+
+    def arm():
+        def commit():
+            calls.append("commit")
+            if len(calls) == 1:
+                raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database is locked"))
+            return real_commit()
+        monkeypatch.setattr(db.session, "commit", commit)
+        return calls
+    return arm
+
+
+@pytest.fixture
 def clock():
     """clock(instant): the app's time is `instant` until the test ends (the simulation's seam)."""
     from marketplace.database import SimulatedClock

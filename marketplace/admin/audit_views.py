@@ -104,9 +104,8 @@ def audit_integrity():
 def audit_verify():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    db.session.commit()  # nothing pending: on SQLite the verifier reads outside this session
-    run = integrity.run_verify(current_user)
-    db.session.commit()
+    db.session.rollback()  # end the read transaction: on SQLite the verifier reads outside this session
+    run = ledger.run_in_transaction(db.session, lambda: integrity.run_verify(current_user))
     checked = format(run.transfers_checked, ",")
     if run.ok:
         flash(_("Ledger intact: %(n)s transfers checked.", n=checked), "success")

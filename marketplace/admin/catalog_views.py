@@ -10,12 +10,13 @@ from marketplace.auth.decorators import admin_required, operator_required
 from marketplace.auth.forms import ConfirmForm
 from marketplace.catalog import moderation, providers
 from marketplace.catalog.forms import ImportForm, ReasonForm
-from marketplace.catalog.importer import ImportRefused, import_listings
+from marketplace.catalog.importer import ImportRefused, NothingImported, import_all_or_nothing
 from marketplace.catalog.models import AdmissionStatus, ProviderProfile
 from marketplace.errors import InvalidState, ValidationFailed
 from marketplace.extensions import db
 from marketplace.forms import apply_domain_error
 from marketplace.i18n import N_
+from marketplace.ledger import run_in_transaction
 from marketplace.pagination import paginate
 
 USER_ERRORS = (InvalidState, ValidationFailed)
@@ -73,16 +74,15 @@ def catalog_provider_decide(profile_id, decision):
             abort(400)
         return render_provider(providers.get_profile(profile_id), form, 422)
     service, message = PROVIDER_DECISIONS[decision]
+    reason = getattr(form, "reason", None) and form.reason.data
     try:
-        profile = service(current_user, profile_id, getattr(form, "reason", None) and form.reason.data)
+        profile = run_in_transaction(db.session, lambda: service(current_user, profile_id, reason))
     except USER_ERRORS as error:
-        db.session.rollback()
         if needs_reason:
             apply_domain_error(form, error)
             return render_provider(providers.get_profile(profile_id), form, 422)
         flash(error.translated(), "error")
         return redirect(url_for("admin.catalog_provider", profile_id=profile_id))
-    db.session.commit()
     flash(_(message, name=profile.organisation.legal_name), "success")
     return redirect(url_for("admin.catalog_provider", profile_id=profile_id))
 
@@ -112,12 +112,10 @@ def catalog_listing_approve(revision_id):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        revision = moderation.approve_revision(current_user, revision_id)
+        revision = run_in_transaction(db.session, lambda: moderation.approve_revision(current_user, revision_id))
     except USER_ERRORS as error:
-        db.session.rollback()
         flash(error.translated(), "error")
         return redirect(url_for("admin.catalog_listing", revision_id=revision_id))
-    db.session.commit()
     flash(_("“%(title)s” is approved and published.", title=revision.title), "success")
     return redirect(url_for("admin.catalog_listings"))
 
@@ -128,12 +126,11 @@ def catalog_listing_reject(revision_id):
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            revision = moderation.reject_revision(current_user, revision_id, form.reason.data)
+            revision = run_in_transaction(db.session, lambda: moderation.reject_revision(
+                current_user, revision_id, form.reason.data))
         except USER_ERRORS as error:
-            db.session.rollback()
             apply_domain_error(form, error)
         else:
-            db.session.commit()
             flash(_("“%(title)s” is sent back to the provider.", title=revision.title), "info")
             return redirect(url_for("admin.catalog_listings"))
     return render_review(moderation.get_pending_revision(revision_id), form, 422)
@@ -144,14 +141,13 @@ def catalog_listing_reject(revision_id):
 def catalog_import():
     form, report = ImportForm(), None
     if form.validate_on_submit():
+        raw = form.file.data.read()
         try:
-            report = import_listings(form.file.data.read(), actor=current_user, skip_invalid=form.skip_invalid.data)
+            report = run_in_transaction(db.session, lambda: import_all_or_nothing(
+                raw, actor=current_user, skip_invalid=form.skip_invalid.data))
         except ImportRefused as error:
-            db.session.rollback()
             apply_domain_error(form, error)
-        else:
-            if report.imported:
-                db.session.commit()
-            else:
-                db.session.rollback()
+        except NothingImported as stopped:
+            report = stopped.report
     return render_template("admin/catalog_import.html", form=form, report=report, max_errors=MAX_ERRORS_SHOWN)
+

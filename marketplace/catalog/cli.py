@@ -4,8 +4,9 @@ import time
 import click
 from flask.cli import AppGroup
 
-from marketplace.catalog.importer import ImportRefused, import_listings
+from marketplace.catalog.importer import ImportRefused, NothingImported, import_all_or_nothing
 from marketplace.extensions import db
+from marketplace.ledger import run_in_transaction
 
 catalog_cli = AppGroup("catalog", help="Manage the service catalogue.")
 
@@ -20,17 +21,16 @@ def import_command(path, skip_invalid):
     started = time.perf_counter()
     try:
         with click.progressbar(length=raw.count(b"\n"), label="Importing", show_pos=True) as bar:
-            report = import_listings(raw, skip_invalid=skip_invalid, progress=bar.update)
+            report = run_in_transaction(db.session, lambda: import_all_or_nothing(
+                raw, skip_invalid=skip_invalid, progress=bar.update))
     except ImportRefused as error:
-        db.session.rollback()
         raise click.ClickException(str(error)) from error
+    except NothingImported as stopped:
+        for error in stopped.report.errors:
+            click.echo(str(error), err=True)
+        raise click.ClickException(f"{stopped} (fix them, or use --skip-invalid to import the valid rows).") from None
     for error in report.errors:
         click.echo(str(error), err=True)
-    if not report.imported:
-        db.session.rollback()
-        raise click.ClickException(f"{len(report.errors)} invalid row(s): nothing imported "
-                                   "(fix them, or use --skip-invalid to import the valid rows).")
-    db.session.commit()
     click.echo(f"{report.encoding}: {report.rows} row(s) read in {time.perf_counter() - started:.1f} s — "
                f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
                f"{len(report.errors)} skipped; {len(report.providers_created)} provider(s) created.")
@@ -41,7 +41,6 @@ def image_variants_command():
     """Make the WebP and JPEG variants of listing images and logos stored before they existed."""
     from marketplace.catalog.uploads import add_variants, without_variants
     from marketplace.errors import NotFound, ValidationFailed
-    from marketplace.ledger import run_in_transaction
 
     done, failed, seen = 0, [], set()
     while batch := [file_id for file_id in without_variants() if file_id not in seen]:

@@ -206,6 +206,24 @@ def import_listings(raw: bytes, actor=None, skip_invalid=False, progress=None):
     return report
 
 
+class NothingImported(Exception):
+    """Invalid rows stopped the import (`report.errors` says which)."""
+
+    def __init__(self, report):
+        super().__init__(f"{len(report.errors)} invalid row(s): nothing imported")
+        self.report = report
+
+
+def import_all_or_nothing(raw: bytes, actor=None, skip_invalid=False, progress=None):
+    """`import_listings` for a caller that commits through `run_in_transaction`: raises
+    NothingImported when invalid rows stopped the import, so nothing of the file is kept
+    (the providers it would have created included)."""
+    report = import_listings(raw, actor=actor, skip_invalid=skip_invalid, progress=progress)
+    if not report.imported:
+        raise NothingImported(report)
+    return report
+
+
 def write_batch(rows, report):
     existing = existing_listings(rows)
     new = [row for row in rows if (row.provider_id, row.external_id) not in existing]

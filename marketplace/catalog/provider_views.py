@@ -44,12 +44,10 @@ def one_click(action, message, target):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        action()
+        run_in_transaction(db.session, action)
     except USER_ERRORS as error:
-        db.session.rollback()
         flash(error.translated(), "error")
     else:
-        db.session.commit()
         flash(message, "success")
     return redirect(target)
 
@@ -82,12 +80,10 @@ def profile():
         data = providers.ProfileData(description=form.description.data, city=form.city.data,
                                      website=form.website.data or "", category_slugs=tuple(form.categories.data))
         try:
-            providers.save_profile(current_user, data)
+            run_in_transaction(db.session, lambda: providers.save_profile(current_user, data))
         except USER_ERRORS as error:
-            db.session.rollback()
             apply_domain_error(form, error)
         else:
-            db.session.commit()
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("catalog.profile"))
     return render_profile(profile, form, status=422 if form.errors else 200)
@@ -100,13 +96,12 @@ def add_qualification():
     if form.validate_on_submit():
         data = providers.QualificationData(kind=form.kind.data, number=form.number.data, issuer=form.issuer.data,
                                            valid_until=form.valid_until.data)
+        upload = upload_of(form.file)
         try:
-            providers.add_qualification(current_user, data, upload_of(form.file))
+            run_in_transaction(db.session, lambda: providers.add_qualification(current_user, data, upload))
         except USER_ERRORS as error:
-            db.session.rollback()
             apply_domain_error(form, error)
         else:
-            db.session.commit()
             flash(_("The qualification is added."), "success")
             return redirect(url_for("catalog.profile"))
     return render_profile(providers.own_profile(current_user), qualification_form=form, status=422)
@@ -181,13 +176,12 @@ def listing_form(revision=None):
 
 def save_listing(form, save, listing=None):
     if form.validate_on_submit():
+        data = listing_data(form)
         try:
-            saved = save(listing_data(form))
+            saved = run_in_transaction(db.session, lambda: save(data))
         except USER_ERRORS as error:
-            db.session.rollback()
             apply_domain_error(form, error)
         else:
-            db.session.commit()
             flash(_("The listing is saved. Submit it for review when it is ready."), "success")
             return redirect(url_for("catalog.my_listing", listing_id=saved.id))
     return render_template("catalog/listing_form.html", form=form, listing=listing), 422 if form.errors else 200
@@ -224,13 +218,12 @@ def add_image(listing_id):
     form = ImageForm()
     listing = listings.own_listing(current_user, listing_id)
     if form.validate_on_submit():
+        upload = upload_of(form.image)
         try:
-            listings.add_image(current_user, listing_id, upload_of(form.image))
+            run_in_transaction(db.session, lambda: listings.add_image(current_user, listing_id, upload))
         except USER_ERRORS as error:
-            db.session.rollback()
             apply_domain_error(form, error)
         else:
-            db.session.commit()
             flash(_("The image is added."), "success")
             return redirect(url_for("catalog.my_listing", listing_id=listing_id))
     return render_template("catalog/my_listing.html", listing=listing, revision=listing.current, image_form=form,

@@ -30,8 +30,8 @@ from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.gateway import TEST_METHODS, PaymentGatewayUnavailable, get_gateway
 from marketplace.payments.models import Payment, PaymentStatus, Refund, RefundStatus, StripeEvent
 
-__all__ = ["start_payment", "open_payment", "pay_with_test_method", "authenticate_3ds", "fulfil",
-           "refund_payment", "refund_order", "refund_amount", "pending_refunds", "dispatch_refund", "handle_event", "cash_reconciliation",
+__all__ = ["start_payment", "open_payment", "pay_with_test_method", "confirm_test_method", "authenticate_3ds",
+           "answer_3ds", "apply_intent", "fulfil", "refund_payment", "refund_order", "refund_amount", "pending_refunds", "dispatch_refund", "handle_event", "cash_reconciliation",
            "PaymentGatewayUnavailable"]
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,15 @@ def open_payment(order, actor):
 
 def pay_with_test_method(payment, method, actor):
     """Confirm the attempt server-side with a test card (emulator only): success → fulfilled,
-    decline → failed (the buyer may retry), 3ds → requires_action. Raises TestMethodsUnavailable,
-    UnknownTestMethod, NotFound, PaymentNotOpen, NotPayable, PaymentGatewayUnavailable."""
+    decline → failed (the buyer may retry), 3ds → requires_action. Raises as `confirm_test_method`."""
+    return apply_intent(payment, confirm_test_method(payment, method, actor))
+
+
+def confirm_test_method(payment, method, actor):
+    """The gateway's answer to confirming the attempt with a test card; writes nothing, so a
+    caller can record it with `apply_intent` in a transaction of its own (retried safely: the
+    gateway is not called again). Raises TestMethodsUnavailable, UnknownTestMethod, NotFound,
+    PaymentNotOpen, NotPayable, PaymentGatewayUnavailable."""
     if not gateway().test_methods:
         raise TestMethodsUnavailable()
     if method not in TEST_METHODS:
@@ -144,19 +151,24 @@ def pay_with_test_method(payment, method, actor):
     if payment.status not in (PaymentStatus.CREATED, PaymentStatus.REQUIRES_PAYMENT_METHOD):
         raise PaymentNotOpen()
     _check_payable(payment.order)
-    return apply_intent(payment, gateway().set_payment_method_and_confirm(payment.intent_id, method))
+    return gateway().set_payment_method_and_confirm(payment.intent_id, method)
 
 
 def authenticate_3ds(payment, success, actor):
-    """Answer the simulated 3-D Secure challenge (emulator only). Raises TestMethodsUnavailable,
-    NotFound, NotAwaitingAuthentication, PaymentGatewayUnavailable."""
+    """Answer the simulated 3-D Secure challenge (emulator only). Raises as `answer_3ds`."""
+    return apply_intent(payment, answer_3ds(payment, success, actor))
+
+
+def answer_3ds(payment, success, actor):
+    """The gateway's answer to the simulated 3-D Secure challenge; writes nothing (see
+    `confirm_test_method`). Raises TestMethodsUnavailable, NotFound, NotAwaitingAuthentication,
+    PaymentGatewayUnavailable."""
     if not gateway().test_methods:
         raise TestMethodsUnavailable()
     _check_buyer(payment.order, actor)
     if payment.status != PaymentStatus.REQUIRES_ACTION:
         raise NotAwaitingAuthentication()
-    intent = gateway().authenticate_3ds(payment.intent_id, payment.client_secret, bool(success))
-    return apply_intent(payment, intent)
+    return gateway().authenticate_3ds(payment.intent_id, payment.client_secret, bool(success))
 
 
 def fulfil(payment_or_intent_id):

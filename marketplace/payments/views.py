@@ -69,13 +69,20 @@ def pay_submit(number):
         flash(_("Choose one of the offered test payment methods."), "error")
         return redirect(url_for("payments.pay", number=number))
     try:
-        payment = services.pay_with_test_method(payment, form.method.data, current_user)
-        db.session.commit()
+        payment = record_answer(payment, lambda: services.confirm_test_method(payment, form.method.data, current_user))
     except DomainError as error:
         db.session.rollback()
         flash(error.translated(), "error")
         return redirect(url_for("payments.pay", number=number))
     return after_attempt(payment, order)
+
+
+def record_answer(payment, ask_gateway):
+    """Ask the gateway (nothing written yet, so no row is locked while it answers), then record
+    its answer through the transaction helper: a retried commit applies the same answer again
+    (`apply_intent` is idempotent) and never calls the gateway twice."""
+    payment_id, intent = payment.id, ask_gateway()
+    return run_in_transaction(db.session, lambda: services.apply_intent(db.session.get(Payment, payment_id), intent))
 
 
 def after_attempt(payment, order):
@@ -106,8 +113,8 @@ def authenticate(number):
     form = AuthenticateForm()
     if form.validate_on_submit():
         try:
-            payment = services.authenticate_3ds(payment, form.outcome.data == "approve", current_user)
-            db.session.commit()
+            payment = record_answer(payment, lambda: services.answer_3ds(
+                payment, form.outcome.data == "approve", current_user))
         except DomainError as error:
             db.session.rollback()
             flash(error.translated(), "error")

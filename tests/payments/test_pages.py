@@ -98,6 +98,22 @@ def test_three_d_secure_challenge(client, buyer_order, outcome, status, message)
     assert payments_of(buyer_order)[0].status == status
 
 
+@pytest.mark.parametrize("challenge", [False, True])
+def test_a_refused_commit_records_the_gateways_answer_once(client, buyer_order, refuse_next_commit, challenge):
+    """The bank answers before anything is written; a busy database at commit is retried with
+    that answer (the card is not confirmed twice) and the buyer sees the order paid, not a 500."""
+    client.get(pay_url(buyer_order))
+    if challenge:
+        client.post(pay_url(buyer_order), data={"method": "3ds"})
+    calls = refuse_next_commit()
+    response = client.post(pay_url(buyer_order, "authenticate") if challenge else pay_url(buyer_order),
+                           data={"outcome": "approve"} if challenge else {"method": "success"})
+    assert response.status_code == 302 and response.location.endswith(f"/orders/{buyer_order.number}")
+    [payment] = payments_of(buyer_order)
+    assert calls == ["commit", "commit"] and payment.status == "succeeded"
+    assert db.session.get(type(buyer_order), buyer_order.id).status == "paid"
+
+
 def test_authenticate_page_without_a_challenge_goes_back(client, buyer_order):
     response = client.get(pay_url(buyer_order, "authenticate"))
     assert response.status_code == 302 and response.location.endswith(pay_url(buyer_order))
