@@ -23,8 +23,8 @@ def dashboard():
 
     from marketplace.workspace import services as workspace
 
-    counts = {kind: auth_services.count_by_status(kind) for kind in OrgKind}
-    return render_template("admin/dashboard.html", counts=counts, last_verify=next(iter(latest_runs(1)), None),
+    return render_template("admin/dashboard.html", counts=auth_services.counts_by_status(),
+                           last_verify=next(iter(latest_runs(1)), None),
                            job_failures=open_failures(), queues=workspace.operator_queues(),
                            budgets=workspace.budget_burn(), anomaly_count=workspace.open_anomaly_count())
 

@@ -282,8 +282,10 @@ def set_locale(user, locale, languages):
     user.locale = locale
 
 
-def count_by_status(kind=None):
-    query = select(Organisation.status, func.count()).group_by(Organisation.status)
-    if kind:
-        query = query.where(Organisation.kind == kind)
-    return dict(db.session.execute(query).all())
+def counts_by_status():
+    """{kind: {status: organisations}} for every kind, in one statement."""
+    counts = {kind: {} for kind in OrgKind}
+    query = select(Organisation.kind, Organisation.status, func.count()).group_by(Organisation.kind, Organisation.status)
+    for kind, status, count in db.session.execute(query):
+        counts.setdefault(kind, {})[status] = count
+    return counts

@@ -3,6 +3,7 @@ commits. Voucher holds are posted on acceptance of delivery and voided when the 
 without it; the cash share is refunded through the payment service. Every call keeps the
 order's money figures equal to the ledger and the payment rows (orders/figures.py)."""
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace import ledger
 from marketplace.database import utcnow
@@ -12,7 +13,7 @@ from marketplace.i18n import N_
 from marketplace.money import format_fen
 from marketplace.notifications import services as notifications
 from marketplace.orders import lifecycle
-from marketplace.orders.models import STATUS_LABELS, Order, OrderStatus, OrderVoucher
+from marketplace.orders.models import STATUS_LABELS, Order, OrderEvent, OrderStatus, OrderVoucher
 from marketplace.vouchers.expiry import lapse_if_dead
 
 MAX_TEXT = 2000
@@ -23,10 +24,19 @@ class BalanceDue(InvalidState):
                  "redemption period ended, so it is now paid in cash.")
 
 
-def get_order(number, actor):
+# What the order page shows, read with the order: the parties in the same statement, the holds
+# with their vouchers and the timeline with its actors in one statement each, instead of a lazy
+# load each while the template renders.
+ORDER_PAGE_READS = (joinedload(Order.enterprise), joinedload(Order.provider),
+                    selectinload(Order.holds).joinedload(OrderVoucher.voucher),
+                    selectinload(Order.events).joinedload(OrderEvent.actor))
+
+
+def get_order(number, actor, reads=()):
     """The order if the actor is its buyer's or provider's member, or an admin; NotFound otherwise
-    (someone else's order looks exactly like a missing one)."""
-    order = db.session.scalar(select(Order).where(Order.number == number))
+    (someone else's order looks exactly like a missing one). `reads`: loader options, e.g.
+    ORDER_PAGE_READS."""
+    order = db.session.scalar(select(Order).where(Order.number == number).options(*reads))
     if order is None:
         raise NotFound(N_("This order does not exist."))
     try:

@@ -2,8 +2,9 @@
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.orders.actions import (BalanceDue, accept, annul, cancel, complete, deliver, dispute,  # noqa: F401
-                                        get_order, payment_failed, payment_succeeded, reject, resolve)
+from marketplace.orders.actions import (ORDER_PAGE_READS, BalanceDue, accept, annul, cancel, complete,  # noqa: F401
+                                        deliver, dispute, get_order, payment_failed, payment_succeeded, reject,
+                                        resolve)
 from marketplace.orders.expiry import (due_orders, lapse_order, lapse_overdue_holds,  # noqa: F401
                                        orders_with_overdue_holds, run_timeout, thaw)
 from marketplace.orders.checkout import Offer, VoucherBalanceChanged, offer_for, place_order, quote  # noqa: F401

@@ -78,7 +78,7 @@ def index():
 @bp.route("/<number>")
 @login_required
 def detail(number):
-    order = services.get_order(number, current_user)
+    order = services.get_order(number, current_user, reads=services.ORDER_PAGE_READS)
     return render_detail(order)
 
 

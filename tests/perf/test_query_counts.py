@@ -109,3 +109,28 @@ def test_cards_in_sub_categories_of_many_top_categories_read_those_together(clie
         assert counts() == small
     finally:
         indexer.backend().forget()
+
+
+def test_the_order_page_reads_what_it_shows_before_rendering(app, client, auth, marketplace):
+    """The parties, voucher holds and timeline come with the order, not one lazy load each while
+    the template renders (only the chrome's unread-notification count and the provider's admission,
+    which decides the actions offered, are read there)."""
+    from flask import before_render_template
+
+    from marketplace.extensions import db
+    from tests.perf.queries import counting_statements
+
+    marketplace.grow(N)
+    url = f"/orders/{marketplace.first_order.number}"
+    for email in (marketplace.buyer.email, marketplace.seller.email):
+        auth.login(email)
+        client.get(url)
+        db.session.remove()
+        marks = []
+        with counting_statements() as statements, before_render_template.connected_to(
+                lambda sender, **extra: marks.append(len(statements)), app):
+            assert client.get(url).status_code == 200
+        while_rendering = [" ".join(statement.split())[:120] for statement in statements[marks[0]:]]
+        assert [s for s in while_rendering if "FROM notifications" not in s and "FROM provider_profiles" not in s] \
+            == [], while_rendering
+        auth.logout()
