@@ -200,7 +200,7 @@ WEIGHTS = {
     "apply": 6, "decide_application": 6, "issue_batch": 1, "revoke": 1, "new_program": 1, "close_program": 1,
     "checkout": 14, "pay": 12, "authenticate": 3, "webhook": 4, "provider_step": 12, "enterprise_step": 12,
     "resolve": 3, "annul": 1, "suspension": 1, "republish": 2, "decide_approval": 3, "program_step": 1,
-    "clawback": 1, "recover": 1, "payout": 2, "bank_change": 1,
+    "clawback": 1, "recover": 1, "payout": 2, "bank_change": 1, "related_parties": 1,
     "request_redemption": 4, "review_redemption": 5, "resubmit": 1, "settle": 3,
     "worker": 6, "clock": 6,
 }

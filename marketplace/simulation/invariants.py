@@ -126,6 +126,29 @@ class TermsCheck:
                 for order_id, number, share in rows if share > self.allowed[order_id]]
 
 
+def related_parties_without_vouchers():
+    """No order priced with a voucher share while its enterprise and provider were related (an
+    affiliation recorded before the order and not ended until after it) unless the order used an
+    approved exception, the one its terms name. (Same-instant cases are left out: the simulated
+    clock stands still between clock steps, so the order of the two is not in the timestamps.)"""
+    from marketplace.parties.models import Affiliation, PartyException
+
+    same_pair = or_(and_(Affiliation.organisation_a_id == Order.enterprise_id, Affiliation.organisation_b_id == Order.provider_id),
+                    and_(Affiliation.organisation_a_id == Order.provider_id, Affiliation.organisation_b_id == Order.enterprise_id))
+    rows = db.session.execute(
+        select(Order.number, Order.terms, PartyException.id, Affiliation.id)
+        .join(Affiliation, same_pair).outerjoin(PartyException, PartyException.used_order_id == Order.id)
+        .where(Affiliation.created_at < Order.created_at,
+               or_(Affiliation.ended_at.is_(None), Affiliation.ended_at > Order.created_at))).all()
+    problems = []
+    for number, terms, exception_id, affiliation_id in rows:
+        named = (terms.get("related_party_exception") or {}).get("id")
+        if terms.get("voucher_fen", 0) > 0 and (exception_id is None or named != exception_id):
+            problems.append(f"order {number}: voucher share {terms['voucher_fen']} between parties related by "
+                            f"affiliation {affiliation_id}, exception used {exception_id}, named {named}")
+    return problems
+
+
 def holds_match_orders():
     """Each order's hold rows agree with the ledger's holds (posted_fen set once resolved)."""
     resolution = Transfer.__table__.alias("resolution")
@@ -240,7 +263,7 @@ def final_programs_frozen():
 def every_step():
     """The checks run after each step (a fresh TermsCheck per simulation keeps its cache)."""
     return (programs_reconcile, caps_hold, order_figures, TermsCheck(), holds_match_orders, dead_vouchers_empty,
-            every_order_can_move, final_programs_frozen)
+            every_order_can_move, final_programs_frozen, related_parties_without_vouchers)
 
 
 # Sums over every transfer and report (what `payments reconcile` and the audit console read):

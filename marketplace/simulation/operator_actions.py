@@ -1,7 +1,8 @@
 """What the zone's operators do in the simulation: decide applications, issue batches, revoke,
 decide four-eyes approvals, steer programs (pause, extend, budget, close the year, open new
 rounds), claw back and record repayments, pay providers, verify bank details, suspend and
-reinstate providers, review redemption, settle; and providers republish. The same contract as
+reinstate providers, record and end related parties and ask for one-order exceptions, review
+redemption, settle; and providers republish. The same contract as
 actions.py: draw the choices, return (description, attempt) or None."""
 import uuid
 from datetime import timedelta
@@ -165,6 +166,27 @@ class OperatorActions:
             return None
         operator = self.operator()
         return f"{operator.email} annuls {order.number}", lambda: orders.annul(order, operator, "模拟作废")
+
+    def related_parties(self):
+        """Operators record or end a related-party relationship between an enterprise and a
+        provider (vouchers blocked between them meanwhile), or ask that the pair's next order may
+        use vouchers all the same (a four-eyes request: decide_approval grants or refuses it)."""
+        from marketplace.parties import exceptions
+        from marketplace.parties import services as parties
+
+        operator, roll = self.operator(), self.rng.random()
+        enterprise_id = self.user(self.world.enterprises).organisation_id
+        provider_id = self.user(self.world.providers).organisation_id
+        affiliation = parties.active_affiliation(enterprise_id, provider_id)
+        if affiliation is None:
+            return (f"{operator.email} records organisations {enterprise_id} and {provider_id} as related",
+                    lambda: parties.record_affiliation(operator, enterprise_id, provider_id, "group", "模拟关联"))
+        affiliation_id = affiliation.id
+        if roll < 0.4:
+            return (f"{operator.email} ends affiliation {affiliation_id}",
+                    lambda: parties.end_affiliation(operator, affiliation_id, "模拟解除"))
+        return (f"{operator.email} asks that {enterprise_id} may use vouchers once with related {provider_id}",
+                lambda: exceptions.request_exception(operator, enterprise_id, provider_id, "模拟例外"))
 
     def suspension(self):
         profile = self.pick(ProviderProfile, ProviderProfile.status.in_((AdmissionStatus.ADMITTED, AdmissionStatus.SUSPENDED)))

@@ -41,6 +41,15 @@ def test_a_broken_money_rule_is_caught_with_seed_step_and_trace(stripe_app, monk
     assert broken.value.seed == 1 and "after being" in report and "Last actions:" in report
 
 
+def test_vouchers_between_related_parties_are_caught(stripe_app, monkeypatch):
+    """Pricing that forgets related parties: operators record affiliations in the simulation, and
+    the next order between such a pair with a voucher share (and no exception) breaks it."""
+    monkeypatch.setattr("marketplace.orders.pricing.related_parties", lambda *args: False)
+    with pytest.raises(InvariantBroken) as broken:
+        simulate(1, 1000, fault_rate=0.0)
+    assert any("between parties related by affiliation" in problem for problem in broken.value.problems)
+
+
 def test_the_command_runs_seeds_and_prints_a_summary(runner):
     result = runner.invoke(args=["simulate", "--seed", "5", "--seeds", "2", "--steps", "40"])
     assert result.exit_code == 0, result.output
