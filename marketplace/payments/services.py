@@ -30,8 +30,9 @@ from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.gateway import TEST_METHODS, PaymentGatewayUnavailable, get_gateway
 from marketplace.payments.models import Payment, PaymentStatus, Refund, RefundStatus, StripeEvent
 
-__all__ = ["start_payment", "open_payment", "pay_with_test_method", "confirm_test_method", "authenticate_3ds",
-           "answer_3ds", "apply_intent", "fulfil", "refund_payment", "refund_order", "refund_amount", "pending_refunds", "dispatch_refund", "handle_event", "cash_reconciliation",
+__all__ = ["start_payment", "open_payment", "pay_with_test_method", "confirm_test_method",
+           "authenticate_3ds", "answer_3ds", "apply_intent", "fulfil", "refund_payment", "refund_order",
+           "refund_amount", "pending_refunds", "dispatch_refund", "handle_event", "cash_reconciliation",
            "PaymentGatewayUnavailable"]
 
 log = logging.getLogger(__name__)

@@ -142,6 +142,7 @@ def related_parties_without_vouchers():
                or_(Affiliation.ended_at.is_(None), Affiliation.ended_at > Order.created_at))).all()
     problems = []
     for number, terms, exception_id, affiliation_id in rows:
+        terms = terms or {}
         named = (terms.get("related_party_exception") or {}).get("id")
         if terms.get("voucher_fen", 0) > 0 and (exception_id is None or named != exception_id):
             problems.append(f"order {number}: voucher share {terms['voucher_fen']} between parties related by "
