@@ -78,9 +78,10 @@ def pay_submit(number):
 
 
 def record_answer(payment, ask_gateway):
-    """Ask the gateway (nothing written yet, so no row is locked while it answers), then record
-    its answer through the transaction helper: a retried commit applies the same answer again
-    (`apply_intent` is idempotent) and never calls the gateway twice."""
+    """Ask the gateway (nothing written yet: on PostgreSQL no row is locked while it answers;
+    SQLite's BEGIN IMMEDIATE holds its one write lock from the first read, as on every page), then
+    record its answer through the transaction helper: a retried commit applies the same answer
+    again (`apply_intent` is idempotent) and never calls the gateway twice."""
     payment_id, intent = payment.id, ask_gateway()
     return run_in_transaction(db.session, lambda: services.apply_intent(db.session.get(Payment, payment_id), intent))
 
