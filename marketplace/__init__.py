@@ -18,6 +18,7 @@ def create_app(config=None):
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_middleware(app)
     return app
 
 
@@ -56,6 +57,15 @@ def register_page_cache(app):
 
     page_cache.register(app)
     static_files.register(app)
+
+
+def register_middleware(app):
+    """WSGI layers around Flask, innermost first: cached pages answered before Flask dispatches,
+    then the trusted-proxy fix-up outermost (the client's address every layer inside sees)."""
+    from marketplace import ops, page_cache
+
+    page_cache.answer_hits_before_flask(app)
+    ops.trust_proxies(app)
 
 
 # Each feature's blueprint (`views.bp`) and the modules that add routes to it.

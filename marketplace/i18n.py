@@ -22,13 +22,15 @@ def select_locale():
     return visitor_locale()
 
 
-def visitor_locale():
+def visitor_locale(incoming=None):
     """An anonymous visitor's language: the language cookie, then the browser's Accept-Language,
-    then Simplified Chinese (the page cache keys anonymous pages by it)."""
-    chosen = request.cookies.get(LOCALE_COOKIE)
+    then Simplified Chinese (the page cache keys anonymous pages by it). `incoming` is the request
+    (a werkzeug Request: the page cache asks before Flask has made its own); the current one by default."""
+    incoming = incoming or request
+    chosen = incoming.cookies.get(LOCALE_COOKIE)
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
-    return browser_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return browser_locale(incoming) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 # Browser language tags → our locales. Traditional script and the regions that write it go to
@@ -47,10 +49,10 @@ def locale_for_tag(tag):
     return None
 
 
-def browser_locale():
+def browser_locale(incoming=None):
     """The first language of Accept-Language (by quality) that we have, or None."""
     languages = current_app.config["LANGUAGES"]
-    for tag, quality in request.accept_languages:  # sorted by quality, best first
+    for tag, quality in (incoming or request).accept_languages:  # sorted by quality, best first
         locale = locale_for_tag(tag) if quality > 0 else None  # q=0: "not this one"
         if locale in languages:
             return locale

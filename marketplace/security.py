@@ -45,20 +45,34 @@ def content_security_policy(production):
     return "; ".join(f"{directive} {sources}" for directive, sources in policy.items())
 
 
+def header_list(production):
+    """The security headers every response carries, as (name, value) pairs."""
+    payment = '(self "https://js.stripe.com")' if production else "(self)"  # wallets inside Stripe's frame
+    headers = [("Content-Security-Policy", content_security_policy(production)), ("X-Frame-Options", "DENY"),
+               ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
+               ("Permissions-Policy", f"camera=(), microphone=(), geolocation=(), payment={payment}"),
+               ("Cross-Origin-Opener-Policy", "same-origin")]
+    if production:
+        headers.append(("Strict-Transport-Security", HSTS))
+    return headers
+
+
+def app_headers(app):
+    """This app's security headers, computed once (every response, including the page cache's
+    hits answered before Flask dispatches, sends the same list)."""
+    headers = app.extensions.get("security_headers")
+    if headers is None:
+        headers = app.extensions["security_headers"] = header_list(app.config["APP_ENV"] == "production")
+    return headers
+
+
 def security_headers(response):
     """after_request: the same headers on every response; a view that set a stricter policy of its
     own (uploaded files are sandboxed) keeps it."""
-    production = current_app.config["APP_ENV"] == "production"
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(production))
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    payment = '(self "https://js.stripe.com")' if production else "(self)"  # wallets inside Stripe's frame
-    headers.setdefault("Permissions-Policy", f"camera=(), microphone=(), geolocation=(), payment={payment}")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if production:
-        headers.setdefault("Strict-Transport-Security", HSTS)
+    for name, value in app_headers(current_app):
+        if name not in headers:
+            headers.add(name, value)
     return response
 
 

@@ -2,7 +2,7 @@
 fix-up, health and readiness checks for the load balancer, Prometheus metrics. Everything is off
 or inert by default: `make run` needs none of it.
 
-`init_app(app)` is called by the factory; the routes (`/healthz`, `/readyz`, `/metrics`) are on
+`init_app(app)` and, last, `trust_proxies(app)` are called by the factory; the routes (`/healthz`, `/readyz`, `/metrics`) are on
 `views.bp`."""
 
 
@@ -12,6 +12,11 @@ def init_app(app):
     logs.configure(app)
     request_ids.init_app(app)
     metrics.init_app(app)
+
+
+def trust_proxies(app):
+    """The trusted-proxy fix-up, the outermost WSGI layer: every layer inside sees the client's
+    address and scheme as the proxies in front reported them."""
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -20,9 +20,13 @@ def init_app(app):
     app.teardown_request(forget)
 
 
+def accepted_id(given):
+    """The proxy's id when it looks like one, else a new id."""
+    return given if given and ACCEPTED.match(given) else new_id()
+
+
 def start():
-    given = request.headers.get(HEADER, "")
-    g.request_id = given if ACCEPTED.match(given) else new_id()
+    g.request_id = accepted_id(request.headers.get(HEADER, ""))
     g.request_started = time.perf_counter()
     g.request_token = current_id.set(g.request_id)
 
@@ -30,15 +34,21 @@ def start():
 def finish(response):
     response.headers[HEADER] = g.get("request_id", "")
     seconds = time.perf_counter() - g.get("request_started", time.perf_counter())
+    record(request, request.endpoint, response.status_code, seconds)
+    return response
+
+
+def record(incoming, endpoint, status, seconds):
+    """The request's metric and, under gunicorn, its access line. `incoming` is a werkzeug
+    Request: Flask's, or the one the page cache reads a hit from before Flask dispatches."""
     from marketplace.ops import metrics
 
-    metrics.observe_request(request.endpoint or "(unmatched)", request.method, response.status_code, seconds)
-    if request.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
-        log.info("%s %s %s", request.method, request.path, response.status_code,
-                 extra={"method": request.method, "path": request.path, "status": response.status_code,
-                        "duration_ms": round(seconds * 1000, 1), "remote_addr": request.remote_addr,
-                        "scheme": request.scheme})
-    return response
+    metrics.observe_request(endpoint or "(unmatched)", incoming.method, status, seconds)
+    if incoming.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+        log.info("%s %s %s", incoming.method, incoming.path, status,
+                 extra={"method": incoming.method, "path": incoming.path, "status": status,
+                        "duration_ms": round(seconds * 1000, 1), "remote_addr": incoming.remote_addr,
+                        "scheme": incoming.scheme})
 
 
 def forget(_error=None):

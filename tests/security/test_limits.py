@@ -61,6 +61,15 @@ def test_the_search_api_is_limited_with_a_json_answer(limited):
         assert [a.status_code for a in answers] == [200, 200, 429] and answers[-1].is_json
 
 
+def test_the_search_api_answers_when_the_limit_storage_is_away(limited, monkeypatch):
+    """The limit is a guard, the search is the service: a storage outage lets requests through."""
+    app = limited(SEARCH_API_RATE_LIMIT="1 per minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0")
+    monkeypatch.setattr(app.logger, "disabled", True)
+    with app.app_context():
+        client = app.test_client()
+        assert [client.get("/api/v1/search?q=专利").status_code for _ in range(3)] == [200, 200, 200]
+
+
 def test_messages_and_uploads_are_limited_per_user(limited, make_order, make_user):
     from tests.catalog.conftest import PDF
 
