@@ -105,12 +105,17 @@ def run_clients(app, clients, per_client, work):
     return time.perf_counter() - started, errors
 
 
-def checkout_work(listing_id, package_id, buyer_ids, tag):
+def checkout_work(app, listing_id, package_id, buyer_ids, tag):
     from marketplace.auth.models import User
+    from marketplace.auth.services import user_for_session
     from marketplace.orders import services
 
+    with app.app_context():
+        session_ids = [db.session.get(User, user_id).get_id() for user_id in buyer_ids]
+        db.session.remove()
+
     def work(client, i):
-        actor = db.session.get(User, buyer_ids[client % len(buyer_ids)])
+        actor = user_for_session(session_ids[client % len(session_ids)])  # what a request's login does
         ledger.run_in_transaction(db.session, lambda: services.place_order(
             actor, services.offer_for(listing_id, package_id), f"{tag}-{client}-{i}"))
     return work
@@ -147,7 +152,7 @@ def main():
             total = per_client * clients
             hold_seconds, hold_errors = run_clients(app, clients, per_client, hold_work(app, buyer_ids, program_id, f"h{clients}"))
             order_seconds, order_errors = run_clients(app, clients, per_client,
-                                                      checkout_work(listing_id, package_id, buyer_ids, f"o{clients}"))
+                                                      checkout_work(app, listing_id, package_id, buyer_ids, f"o{clients}"))
             holds, orders = total / hold_seconds, total / order_seconds
             print(f"  {clients} client(s): checkouts {orders:7.1f}/s   bare holds {holds:7.1f}/s   "
                   f"ratio {orders / holds:4.2f}   errors {len(order_errors)}+{len(hold_errors)}")

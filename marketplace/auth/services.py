@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from marketplace.audit.services import record
 from marketplace.auth import credit_code
@@ -124,7 +125,8 @@ def user_for_session(session_id):
     user_id, version = parse_int(user_id, 1), parse_int(version)
     if user_id is None or version is None:
         return None
-    user = db.session.get(User, user_id)
+    # With its organisation: nearly every page of a logged-in user reads it (can_trade, the menu).
+    user = db.session.get(User, user_id, options=[joinedload(User.organisation)])
     if user is None or not user.active or user.session_version != version:
         return None
     return user

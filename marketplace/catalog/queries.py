@@ -127,7 +127,10 @@ def featured_listings(ids):
 
 def public_listing(listing_id, *options):
     """A published listing for its public page (loaded with `options`). Raises NotFound."""
-    listing = db.session.get(Listing, listing_id, options=options)
+    return published_or_not_found(db.session.get(Listing, listing_id, options=options))
+
+
+def published_or_not_found(listing):
     if listing is None or listing.status != ListingStatus.PUBLISHED or listing.published_revision is None:
         raise NotFound(N_("This listing does not exist or is no longer offered."))
     return listing

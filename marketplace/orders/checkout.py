@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from marketplace import ledger
 from marketplace.catalog.models import (AdmissionStatus, Category, Listing, ListingPackage, ListingRevision,
                                         ProviderProfile)
-from marketplace.catalog.queries import public_listing
+from marketplace.catalog.queries import published_or_not_found
 from marketplace.database import utcnow
 from marketplace.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
@@ -23,6 +23,9 @@ class VoucherBalanceChanged(InvalidState):
     message = N_("Your voucher balance changed while you were ordering. Review the new quote and confirm again.")
 
 
+UNREAD = object()
+
+
 @dataclass(frozen=True)
 class Offer:
     """What is being bought: a published listing's package (or an accepted quote's price)."""
@@ -32,6 +35,7 @@ class Offer:
     price: int
     delivery_days: int | None
     package_name: str
+    provider_admitted_at: object = UNREAD  # read with the listing by offer_for, else by quote
 
 
 def top_category(revision):
@@ -39,9 +43,11 @@ def top_category(revision):
     return category.parent.slug if category.parent_id else category.slug
 
 
-def provider_admitted_at(provider_id):
-    return db.session.scalar(select(ProviderProfile.admitted_at).where(
-        ProviderProfile.organisation_id == provider_id, ProviderProfile.status == AdmissionStatus.ADMITTED))
+def admitted_at_of(provider_id):
+    """When the provider entered the provider register (None: it is not in it)."""
+    return (select(ProviderProfile.admitted_at)
+            .where(ProviderProfile.organisation_id == provider_id, ProviderProfile.status == AdmissionStatus.ADMITTED)
+            .scalar_subquery())
 
 
 # One query for the listing, its published revision, category (and parent), provider, then one
@@ -54,14 +60,16 @@ WHAT_AN_OFFER_READS = (
 
 def offer_for(listing_id, package_id):
     """The package of a published listing. Raises NotFound (unpublished a second ago included)."""
-    listing = public_listing(listing_id, *WHAT_AN_OFFER_READS)
+    row = db.session.execute(select(Listing, admitted_at_of(Listing.provider_id))
+                             .options(*WHAT_AN_OFFER_READS).where(Listing.id == listing_id)).first()
+    listing = published_or_not_found(row[0] if row else None)
     revision = listing.published_revision
     if revision.price_on_request:
         raise InvalidState(N_("This service is priced on request: ask the provider for a quote first."))
     package = next((p for p in revision.packages if p.id == package_id), None)
     if package is None:
         raise NotFound(N_("This package is no longer offered. Choose another one on the service page."))
-    return Offer(listing, package, package.price_fen, package.delivery_days, package.name)
+    return Offer(listing, package, package.price_fen, package.delivery_days, package.name, provider_admitted_at=row[1])
 
 
 def require_buyer(actor, offer):
@@ -77,19 +85,22 @@ def quote(actor, offer, now=None):
     """The split of the offer's price for this enterprise, without writing anything."""
     require_buyer(actor, offer)
     revision = offer.listing.published_revision
+    admitted_at = offer.provider_admitted_at
+    if admitted_at is UNREAD:
+        admitted_at = db.session.scalar(select(admitted_at_of(offer.listing.provider_id)))
     return split(actor.organisation, offer.listing.provider, top_category(revision), offer.price,
-                 revision.voucher_eligible, provider_admitted_at(offer.listing.provider_id), now or utcnow())
+                 revision.voucher_eligible, admitted_at, now or utcnow())
 
 
 def place_order(actor, offer, request_key, now=None):
     """Place the order with its voucher holds. A repeated request_key returns the first order.
     Raises PermissionDenied, NotFound, InvalidState, VoucherBalanceChanged, ExceptionUsed (a
     related-party exception another checkout used a moment ago)."""
-    existing = db.session.scalar(select(Order).where(Order.request_key == request_key))
+    existing = db.session.execute(select(Order.id, Order.buyer_id).where(Order.request_key == request_key)).first()
     if existing is not None:
         if existing.buyer_id != getattr(actor, "id", None):
             raise ValidationFailed(N_("This form was already used. Reload the page."))
-        return existing
+        return db.session.get(Order, existing.id)
     now = now or utcnow()
     split_ = quote(actor, offer, now)
     order = new_order(actor, offer, split_, request_key, now)

@@ -82,29 +82,24 @@ class Split:
         return self
 
 
-def vouchers_with_balance(enterprise_id, program_ids):
-    """{program id: [(voucher, available)]} of the enterprise's live vouchers, oldest first."""
-    rows = db.session.execute(
-        select(Voucher, ledger.Account).join(ledger.Account, ledger.Account.id == Voucher.account_id)
-        .where(Voucher.organisation_id == enterprise_id, Voucher.program_id.in_(program_ids),
-               Voucher.revoked_at.is_(None), Voucher.lapsed_at.is_(None))
-        .order_by(Voucher.issued_at, Voucher.id)).all()
-    found = {}
-    for voucher, account in rows:
-        if ledger.spendable(account) > 0:
-            found.setdefault(voucher.program_id, []).append((voucher, ledger.spendable(account)))
-    return found
-
-
 def candidate_programs(enterprise, category, now):
-    """[(program, [(voucher, available)])] the enterprise may spend on a service of `category` now."""
-    held = select(Voucher.program_id).where(Voucher.organisation_id == enterprise.id)
-    programs = [p for p in db.session.scalars(
-        select(VoucherProgram).where(VoucherProgram.id.in_(held), VoucherProgram.status.in_(("open", "paused", "closed")))
-        .order_by(VoucherProgram.use_by, VoucherProgram.id))
-        if usable(p, now) and category in (p.eligible_categories or []) and enterprise_problem(p, enterprise) is None]
-    balances = vouchers_with_balance(enterprise.id, [p.id for p in programs])
-    return [(p, balances[p.id]) for p in programs if p.id in balances]
+    """[(program, [(voucher, available)])] the enterprise may spend on a service of `category` now:
+    its live vouchers with a balance, oldest first, grouped by program, earliest use_by first —
+    one query for programs, vouchers and their accounts."""
+    rows = db.session.execute(
+        select(VoucherProgram, Voucher, ledger.Account)
+        .join(Voucher, Voucher.program_id == VoucherProgram.id)
+        .join(ledger.Account, ledger.Account.id == Voucher.account_id)
+        .where(Voucher.organisation_id == enterprise.id, Voucher.revoked_at.is_(None), Voucher.lapsed_at.is_(None),
+               VoucherProgram.status.in_(("open", "paused", "closed")))
+        .order_by(VoucherProgram.use_by, VoucherProgram.id, Voucher.issued_at, Voucher.id)).all()
+    found = {}
+    for program, voucher, account in rows:
+        if ledger.spendable(account) > 0:
+            found.setdefault(program, []).append((voucher, ledger.spendable(account)))
+    return [(program, balances) for program, balances in found.items()
+            if usable(program, now) and category in (program.eligible_categories or [])
+            and enterprise_problem(program, enterprise) is None]
 
 
 def effective_ratio(program, category, price):

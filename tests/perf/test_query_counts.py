@@ -134,3 +134,34 @@ def test_the_order_page_reads_what_it_shows_before_rendering(app, client, auth, 
         assert [s for s in while_rendering if "FROM notifications" not in s and "FROM provider_profiles" not in s] \
             == [], while_rendering
         auth.logout()
+
+
+def test_a_checkout_reads_in_five_statements_before_it_writes(marketplace):
+    """Checkout's reads around the hold: the listing with its revision, category, provider and the
+    provider's admission; its packages; the idempotency probe; affiliations; programs with the
+    enterprise's vouchers and balances — five statements, whatever the buyer holds (the admission,
+    the buyer's organisation and the balances were each read on their own)."""
+    from marketplace import ledger
+    from marketplace.auth.models import User
+    from marketplace.auth.services import user_for_session
+    from marketplace.extensions import db
+    from marketplace.orders import services
+    from tests.perf.queries import counting_statements
+
+    from marketplace.catalog.models import Listing
+
+    marketplace.grow(N)
+    listing = marketplace.ids["listing"]
+    session_id = db.session.get(User, marketplace.ids["buyer"]).get_id()
+    package = db.session.get(Listing, listing).published_revision.packages[0].id
+    db.session.commit()
+    db.session.remove()
+    with counting_statements() as statements:
+        actor = user_for_session(session_id)  # what logging in loads: the user with its organisation
+        order = ledger.run_in_transaction(db.session, lambda: services.place_order(
+            actor, services.offer_for(listing, package), "count-checkout"))
+    assert order.voucher_fen > 0 and order.holds
+    shown = [" ".join(statement.split())[:100] for statement in statements]
+    first_write = next(i for i, statement in enumerate(statements) if statement.lstrip().upper().startswith("INSERT"))
+    reads = [s for s in shown[:first_write] if s.upper().startswith("SELECT")]
+    assert len(reads) == 1 + 5, shown  # the user, then checkout's five
