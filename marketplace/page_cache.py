@@ -172,15 +172,37 @@ def anonymous():
     return not current_user.is_authenticated
 
 
-def page_key(incoming):
+def page_key(incoming, generation_token):
     """Where the page `incoming` asks for is kept. The raw address (PATH_INFO, QUERY_STRING as the
     server gave them), so only an address that passed the input boundary once can ever hit."""
     from marketplace.vouchers.rules import local_date
 
     day = local_date(utcnow())  # what depends on today (open programs, valid qualifications) turns over at midnight
     environ = incoming.environ
-    return (f"pages:{generation()}:{day}:{visitor_locale(incoming)}:"
+    return (f"pages:{generation_token}:{day}:{visitor_locale(incoming)}:"
             f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}")
+
+
+last_seen = {}  # this process's last reading of the generation in Redis
+
+
+def look_up(incoming):
+    """(key, cached entry or None) of the page under the current generation. In Redis one round
+    trip when the generation has not changed since this process last read it: the generation and
+    the page under that reading come back together (MGET), and only a changed generation costs a
+    second lookup."""
+    if not uses_redis():
+        key = page_key(incoming, generation())
+        return key, cache.get(key)
+    guess = last_seen.get("generation")
+    if guess is not None:
+        key = page_key(incoming, guess)
+        current, entry = cache.get_many(GENERATION_KEY, key)
+        if (current or "0") == guess:
+            return key, entry
+    current = last_seen["generation"] = generation()
+    key = page_key(incoming, current)
+    return key, cache.get(key)
 
 
 def serve_from_cache():
@@ -189,8 +211,7 @@ def serve_from_cache():
     if not cacheable_request():
         return None
     try:
-        key = page_key(request)
-        entry = cache.get(key)
+        key, entry = look_up(request)
     except Exception:  # Redis away: render the page as if nothing were cached
         current_app.logger.exception("page cache unavailable")
         return None
@@ -260,7 +281,7 @@ class AnswerHits:
 
     def answer(self, incoming, started, start_response):
         try:
-            entry = cache.get(page_key(incoming))
+            _key, entry = look_up(incoming)
         except Exception:  # Redis away: Flask renders the page (and logs the outage)
             return None
         if entry is None or not allows(self.app, entry[4], incoming.remote_addr):
