@@ -192,27 +192,36 @@ def related_party_reviews():
             for r in rows]
 
 
+LIVE_ORDER = Order.status.not_in(["cancelled", "rejected", "refunded"])
+
+
 def price_rise_for_vouchers():
     """Per listing and package: the lowest price voucher holders paid against the lowest price
-    cash-only buyers paid; flagged when voucher holders always paid ≥ 20% more."""
-    rows = db.session.execute(select(Order.listing_id, Order.snapshot, Order.voucher_fen, Order.price_fen, Order.number)
-                              .where(Order.status.not_in(["cancelled", "rejected", "refunded"]))
-                              .order_by(Order.id)).all()
-    lowest = {}  # (listing, package) → {"voucher": (price, number), "cash": (price, number)}
-    for listing_id, snapshot, voucher_fen, price_fen, number in rows:
-        side = lowest.setdefault((listing_id, snapshot.get("package")), {})
-        kind = "voucher" if voucher_fen > 0 else "cash"
-        if kind not in side or price_fen < side[kind][0]:
-            side[kind] = (price_fen, number)
-    flags = []
-    for (listing_id, package), side in lowest.items():
-        if "voucher" in side and "cash" in side and \
-                side["voucher"][0] * 100 >= side["cash"][0] * (100 + PRICE_RISE_PERCENT):
-            flags.append(Flag("price_rise_for_vouchers", f"listing:{listing_id}:{hashlib.sha1((package or '').encode()).hexdigest()[:8]}",
-                              N_("Voucher holders paid at least %(voucher)s for “%(package)s”, cash buyers %(cash)s."),
-                              {"voucher": format_fen(side["voucher"][0]), "package": package or "",
-                               "cash": format_fen(side["cash"][0])}, side["voucher"][1]))
-    return flags
+    cash-only buyers paid; flagged when voucher holders always paid ≥ 20% more. The lowest prices
+    are aggregated by the database (every order is read otherwise: issue 18, the dashboard counts
+    these flags); only the flagged listings' voucher orders are read, for the order to link."""
+    package, with_vouchers = Order.snapshot["package"].as_string(), Order.voucher_fen > 0
+    lowest = {}  # (listing, package) → {True: lowest price with vouchers, False: lowest cash-only}
+    for listing_id, name, voucher, price in db.session.execute(
+            select(Order.listing_id, package, with_vouchers, func.min(Order.price_fen))
+            .where(LIVE_ORDER).group_by(Order.listing_id, package, with_vouchers)):
+        lowest.setdefault((listing_id, name), {})[bool(voucher)] = price
+    risen = {pair: side for pair, side in lowest.items()
+             if True in side and False in side and side[True] * 100 >= side[False] * (100 + PRICE_RISE_PERCENT)}
+    if not risen:
+        return []
+    first_at_lowest = {}  # (listing, package) → number of the first voucher order at the lowest price
+    for listing_id, name, price, number in db.session.execute(
+            select(Order.listing_id, package, Order.price_fen, Order.number)
+            .where(LIVE_ORDER, with_vouchers, Order.listing_id.in_({listing for listing, _ in risen}))
+            .order_by(Order.id)):
+        if (listing_id, name) in risen and price == risen[(listing_id, name)][True]:
+            first_at_lowest.setdefault((listing_id, name), number)
+    return [Flag("price_rise_for_vouchers", f"listing:{listing_id}:{hashlib.sha1((name or '').encode()).hexdigest()[:8]}",
+                 N_("Voucher holders paid at least %(voucher)s for “%(package)s”, cash buyers %(cash)s."),
+                 {"voucher": format_fen(side[True]), "package": name or "", "cash": format_fen(side[False])},
+                 first_at_lowest.get((listing_id, name)))
+            for (listing_id, name), side in sorted(risen.items(), key=lambda item: (item[0][0], item[0][1] or ""))]
 
 
 SHARED = {  # rule → (Organisation attribute, how it is compared, what the flag says)
