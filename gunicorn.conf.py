@@ -24,10 +24,11 @@ timeout = int(setting("TIMEOUT", 30))  # a worker silent this long is killed and
 graceful_timeout = int(setting("GRACEFUL_TIMEOUT", 30))  # reload/stop: time to finish requests
 keepalive = int(setting("KEEPALIVE", 75))  # longer than the load balancer's idle timeout
 # Recycle each worker after this many requests (± jitter, so they do not all restart together): a
-# guard against slow leaks. Not fewer: a restart costs the worker's import and search warm-up
-# (seconds, while the others carry its share), and a worker answering 1,000 cached pages a second
-# restarted every 5 s at 5,000 (issue 18: p99 250–1,060 ms instead of 40–60 ms, hello halved).
-max_requests = int(setting("MAX_REQUESTS", 100000))
+# guard against slow leaks. Not more often: a restart costs the worker's import and search warm-up
+# (seconds, while the others carry its share and its kept-alive clients wait to reconnect), and a
+# worker answering 1,500 cached pages a second restarted every 3 s at 5,000 and every minute at
+# 100,000 (issue 18, bench/http_bench.py: p99 250–1,060 ms and 660 ms instead of 30–60 ms).
+max_requests = int(setting("MAX_REQUESTS", 1000000))
 max_requests_jitter = int(setting("MAX_REQUESTS_JITTER", max_requests // 10))
 # Each worker imports the app itself: a reload (HUP) loads new code, and no database connection
 # is ever shared across a fork.
@@ -94,11 +95,14 @@ def post_worker_init(worker):
     p95 ≤ 50 ms from a fresh process's first minute; search.services.warm_up), when the app's
     SEARCH_WARM_UP is on (production's default). It runs in a thread while this one keeps
     telling the arbiter the worker is alive (a 100,000-listing warm-up can outlast `timeout`)."""
+    app = worker.wsgi
+    if getattr(app, "config", {}).get("SEARCH_WARM_UP"):
+        warm_search(worker, app)
+
+
+def warm_search(worker, app):
     import threading
 
-    app = worker.wsgi
-    if not getattr(app, "config", {}).get("SEARCH_WARM_UP"):
-        return
     from marketplace.search.services import warm_up
 
     def run():
