@@ -16,6 +16,11 @@ Entries also expire after PAGE_CACHE_TIMEOUT seconds (600), which bounds what ch
 clock alone within a day.
 
 Every cached page carries an ETag and Last-Modified, and answers conditional GETs with 304.
+
+Where hits are answered: for a visitor with no session or remember-me cookie, before Flask
+dispatches (`AnswerHits`, the innermost WSGI layer: a hit through Flask's request hooks cost ten
+times a bare Flask response); for anyone else Flask's own hooks look it up (`serve_from_cache`).
+Both count the search API's per-address limit first (`limits.allows`).
 """
 import hashlib
 import os

@@ -2,7 +2,7 @@
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, false
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -47,6 +47,7 @@ class Organisation(db.Model):
     __table_args__ = (
         CheckConstraint(f"kind IN ({enum_values(OrgKind)})", name="kind"),
         CheckConstraint(f"status IN ({enum_values(OrgStatus)})", name="status"),
+        Index("ix_organisations_kind_status", "kind", "status"),  # the dashboard's counts by kind and status
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
