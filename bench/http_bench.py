@@ -8,9 +8,10 @@ SECRET_KEY) with the bare "hello" app (bench/hello_app.py) and measures it with
 `wrk -t2 -c50 -d10s --latency`, then starts the marketplace the same way (gunicorn.conf.py's
 settings; once every worker has logged its search warm-up) and measures each page one after
 another, each after `--warmup` seconds of the same load (steady state: each worker has rendered
-and cached the page; a miss's cost is measured in-process, docs/benchmarks.md "Pages at scale"). Prints req/s, p50 and p99 per page and the ratio to hello's rate in the same
-run, with the load average before each measurement (the machine is shared: a ratio is only
-meaningful with it). `--source` serves another checkout of the app (e.g. a worktree of an older
+and cached the page; a miss's cost is measured in-process, docs/benchmarks.md "Pages at
+scale"). Prints req/s, p50 and p99 per page and the ratio to hello's rate in the same run, with
+the load average before each measurement (the machine is shared: a ratio is only meaningful
+with it). `--source` serves another checkout of the app (e.g. a worktree of an older
 commit) with the same script, for before/after figures; `--redis URL` sets REDIS_URL.
 """
 import argparse
