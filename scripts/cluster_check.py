@@ -301,11 +301,19 @@ def voucher_shares(database_url, program_id, order_ids):
 
 
 def stored_names(database_url):
+    """Every object the stored_files rows name: the original, its thumbnail and, for images, the
+    WebP and JPEG variant of each width in `variant_widths` (catalog.images.variant_name)."""
     import psycopg
 
+    from marketplace.catalog.images import VARIANT_FORMATS, variant_name
+
     with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql")) as connection:
-        rows = connection.execute("SELECT stored_name, thumb_name FROM stored_files").fetchall()
-    return {name for row in rows for name in row if name}
+        rows = connection.execute("SELECT stored_name, thumb_name, token, variant_widths FROM stored_files").fetchall()
+    names = {name for row in rows for name in row[:2] if name}
+    for _stored, _thumb, token, widths in rows:
+        for width in (widths or "").split(",") if widths else ():
+            names.update(variant_name(token, int(width), extension) for extension in VARIANT_FORMATS)
+    return names
 
 
 # ---------------------------------------------------------------- HTTP clients
