@@ -171,10 +171,13 @@ def cacheable_request():
 def anonymous():
     """No login in the session and no remember-me cookie: nobody to load (the cheap answer),
     otherwise Flask-Login decides."""
-    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-    if "_user_id" not in session and remember not in request.cookies:
+    if "_user_id" not in session and remember_cookie(current_app) not in request.cookies:
         return True
     return not current_user.is_authenticated
+
+
+def remember_cookie(app):
+    return app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
 
 
 def page_key(incoming, generation_token):
@@ -280,9 +283,8 @@ class AnswerHits:
         return self.wsgi_app(environ, start_response)
 
     def cookieless(self, incoming):
-        config = self.app.config
         cookies = incoming.cookies
-        return config["SESSION_COOKIE_NAME"] not in cookies and config.get("REMEMBER_COOKIE_NAME", "remember_token") not in cookies
+        return self.app.config["SESSION_COOKIE_NAME"] not in cookies and remember_cookie(self.app) not in cookies
 
     def answer(self, incoming, started, start_response):
         try:

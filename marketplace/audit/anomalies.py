@@ -30,6 +30,7 @@ from marketplace.redemption.models import RedemptionItem, RedemptionRequest
 from marketplace.vouchers.models import VoucherProgram
 
 SPLIT_WINDOW = timedelta(days=30)
+LIVE_ORDER = Order.status.not_in(["cancelled", "rejected", "refunded"])
 NEAR_CAP = 0.9  # "just under the cap": a voucher share of at least 90% of the per-order cap
 
 RULES = {
@@ -102,7 +103,7 @@ def contract_splitting_query():
             .join(VoucherProgram, VoucherProgram.id == Order.program_id)
             .where(VoucherProgram.order_cap_fen.is_not(None), Order.voucher_fen > 0,
                    Order.voucher_fen * 10 >= VoucherProgram.order_cap_fen * int(NEAR_CAP * 10),
-                   Order.status.not_in(["cancelled", "rejected", "refunded"]))
+                   LIVE_ORDER)
             .order_by(Order.enterprise_id, Order.provider_id, Order.created_at))
 
 
@@ -190,9 +191,6 @@ def related_party_reviews():
     return [Flag("related_party_review", f"review:{r.id}",
                  N_("The reviewer's enterprise and %(provider)s are related parties."), {"provider": r[2]}, r.number)
             for r in rows]
-
-
-LIVE_ORDER = Order.status.not_in(["cancelled", "rejected", "refunded"])
 
 
 def price_rise_for_vouchers():

@@ -45,9 +45,8 @@ def top_category(revision):
 
 def admitted_at_of(provider_id):
     """When the provider entered the provider register (None: it is not in it)."""
-    return (select(ProviderProfile.admitted_at)
-            .where(ProviderProfile.organisation_id == provider_id, ProviderProfile.status == AdmissionStatus.ADMITTED)
-            .scalar_subquery())
+    return select(ProviderProfile.admitted_at).where(
+        ProviderProfile.organisation_id == provider_id, ProviderProfile.status == AdmissionStatus.ADMITTED)
 
 
 # One query for the listing, its published revision, category (and parent), provider, then one
@@ -60,7 +59,7 @@ WHAT_AN_OFFER_READS = (
 
 def offer_for(listing_id, package_id):
     """The package of a published listing. Raises NotFound (unpublished a second ago included)."""
-    row = db.session.execute(select(Listing, admitted_at_of(Listing.provider_id))
+    row = db.session.execute(select(Listing, admitted_at_of(Listing.provider_id).scalar_subquery())
                              .options(*WHAT_AN_OFFER_READS).where(Listing.id == listing_id)).first()
     listing = published_or_not_found(row[0] if row else None)
     revision = listing.published_revision
@@ -87,7 +86,7 @@ def quote(actor, offer, now=None):
     revision = offer.listing.published_revision
     admitted_at = offer.provider_admitted_at
     if admitted_at is UNREAD:
-        admitted_at = db.session.scalar(select(admitted_at_of(offer.listing.provider_id)))
+        admitted_at = db.session.scalar(admitted_at_of(offer.listing.provider_id))
     return split(actor.organisation, offer.listing.provider, top_category(revision), offer.price,
                  revision.voucher_eligible, admitted_at, now or utcnow())
 
@@ -96,11 +95,11 @@ def place_order(actor, offer, request_key, now=None):
     """Place the order with its voucher holds. A repeated request_key returns the first order.
     Raises PermissionDenied, NotFound, InvalidState, VoucherBalanceChanged, ExceptionUsed (a
     related-party exception another checkout used a moment ago)."""
-    existing = db.session.execute(select(Order.id, Order.buyer_id).where(Order.request_key == request_key)).first()
+    existing = db.session.scalar(select(Order).where(Order.request_key == request_key))
     if existing is not None:
         if existing.buyer_id != getattr(actor, "id", None):
             raise ValidationFailed(N_("This form was already used. Reload the page."))
-        return db.session.get(Order, existing.id)
+        return existing
     now = now or utcnow()
     split_ = quote(actor, offer, now)
     order = new_order(actor, offer, split_, request_key, now)
